@@ -1,0 +1,1 @@
+"""Code shared by the Rasa channels and the action server: settings, storage, peers, rules."""

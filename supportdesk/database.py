@@ -1,0 +1,189 @@
+"""One connection layer for SQLite (embedded default) and PostgreSQL (production).
+
+Queries are written once with `?` placeholders and run on either engine. The drivers are
+synchronous, so async callers go through `Database.run()`, which uses a worker thread and
+never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+import threading
+import urllib.parse
+from pathlib import Path
+from typing import Any, Callable, Iterator, List, Optional, Sequence, TypeVar
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000  # replicas on one SQLite file wait rather than fail
+POSTGRES_POOL_SIZE = 12  # worker threads of one replica; PostgreSQL's default limit is 100
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached or refused the work; callers answer 503 or retry."""
+
+
+class Cursor:
+    """A cursor that accepts `?` placeholders on both engines and returns dict rows."""
+
+    def __init__(self, raw: Any, postgres: bool) -> None:
+        self._raw = raw
+        self._postgres = postgres
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> "Cursor":
+        """Run one statement."""
+        if self._postgres:
+            sql = sql.replace("%", "%%").replace("?", "%s")
+        self._raw.execute(sql, tuple(params))
+        return self
+
+    @property
+    def rowcount(self) -> int:
+        """Rows changed by the last statement."""
+        return self._raw.rowcount
+
+    def _as_dict(self, row: Any) -> dict:
+        names = [column[0] for column in self._raw.description]
+        return dict(zip(names, row))
+
+    def fetchone(self) -> Optional[dict]:
+        """The next row as a dict, or None."""
+        row = self._raw.fetchone()
+        return None if row is None else self._as_dict(row)
+
+    def fetchall(self) -> List[dict]:
+        """All remaining rows as dicts."""
+        return [self._as_dict(row) for row in self._raw.fetchall()]
+
+
+class Database:
+    """Connections and transactions for `DATABASE_URL` (`sqlite:///path` or `postgresql://...`)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_postgres = url.startswith(("postgresql://", "postgres://"))
+        self._local = threading.local()
+        self._pool: Any = None
+        self._pool_lock = threading.Lock()
+
+    @property
+    def sqlite_path(self) -> Optional[Path]:
+        """The SQLite file, or None on PostgreSQL."""
+        if self.is_postgres:
+            return None
+        return Path(urllib.parse.unquote(self.url[len("sqlite:///") :]))
+
+    def _sqlite_connection(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            path = self.sqlite_path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(str(path), timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            self._local.connection = connection
+        return connection
+
+    def _postgres_pool(self) -> Any:
+        with self._pool_lock:
+            if self._pool is None:
+                import psycopg2.pool
+
+                self._pool = psycopg2.pool.ThreadedConnectionPool(1, POSTGRES_POOL_SIZE, self.url, connect_timeout=5)
+            return self._pool
+
+    @contextlib.contextmanager
+    def transaction(self, immediate: bool = False) -> Iterator[Cursor]:
+        """A transaction committed on success and rolled back on error.
+
+        `immediate` takes SQLite's write lock at the start, so read-then-write sequences
+        cannot interleave with another writer.
+        """
+        try:
+            if self.is_postgres:
+                with self._postgres_transaction() as cursor:
+                    yield cursor
+            else:
+                with self._sqlite_transaction(immediate) as cursor:
+                    yield cursor
+        except DatabaseUnavailable:
+            raise
+        except Exception as error:
+            if _is_connection_error(error):
+                raise DatabaseUnavailable(type(error).__name__) from error
+            raise
+
+    @contextlib.contextmanager
+    def _sqlite_transaction(self, immediate: bool) -> Iterator[Cursor]:
+        connection = self._sqlite_connection()
+        connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        try:
+            yield Cursor(connection.cursor(), postgres=False)
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _postgres_transaction(self) -> Iterator[Cursor]:
+        pool = self._postgres_pool()
+        connection = pool.getconn()
+        broken = False
+        try:
+            with connection.cursor() as raw:
+                yield Cursor(raw, postgres=True)
+            connection.commit()
+        except BaseException as error:
+            broken = bool(connection.closed) or _is_connection_error(error)
+            with contextlib.suppress(Exception):
+                connection.rollback()
+            raise
+        finally:
+            pool.putconn(connection, close=broken or bool(connection.closed))
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> List[dict]:
+        """Run one statement in its own transaction; rows if it returns any."""
+        with self.transaction() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if cursor._raw.description else []
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        """Run blocking database work in a worker thread."""
+        return await asyncio.to_thread(function, *args)
+
+    def close(self) -> None:
+        """Close pooled PostgreSQL connections (SQLite connections close with their thread)."""
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.closeall()
+                self._pool = None
+
+    def is_available(self) -> bool:
+        """True when a trivial query succeeds (readiness checks)."""
+        try:
+            self.execute("SELECT 1")
+            return True
+        except Exception:
+            logger.warning("database.unavailable", exc_info=False)
+            return False
+
+
+def _is_connection_error(error: BaseException) -> bool:
+    """True for errors that mean 'the database is not there', as opposed to a bad query."""
+    try:
+        import psycopg2
+
+        if isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError)):
+            return True
+    except ImportError:  # pragma: no cover - psycopg2 is a pinned dependency
+        pass
+    if isinstance(error, sqlite3.OperationalError):
+        message = str(error).lower()
+        return "locked" in message or "unable to open" in message or "disk i/o" in message
+    return False

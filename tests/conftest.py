@@ -1,0 +1,70 @@
+"""Shared fixtures: isolated settings and database per test; PostgreSQL and Redis when present."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from supportdesk.runtime import reset_runtime
+from supportdesk.settings import reset_settings_cache
+
+# Variables a developer's shell or .env may set; every test starts without them.
+_SETTINGS_VARIABLES = (
+    "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_APP_SECRET", "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID",
+    "WHATSAPP_API_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "FCM_SERVICE_ACCOUNT_FILE",
+    "FCM_PROJECT_ID", "FCM_API_URL", "ATTENDANT_JWT_SECRET", "DATABASE_URL", "REDIS_URL", "SIMULATOR_ENABLED",
+    "HANDOFF_CLAIM_TIMEOUT", "HANDOFF_GIVE_UP", "ATTENDANT_IDLE_REMINDER", "BUSINESS_TIMEZONE", "BUSINESS_HOURS",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Each test sees only the settings it sets, a private SQLite file, and no .env."""
+    for name in _SETTINGS_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'test.db'}")
+    monkeypatch.setattr("supportdesk.settings.PROJECT_ROOT", tmp_path)
+    reset_settings_cache()
+    reset_runtime()
+    yield
+    reset_runtime()
+    reset_settings_cache()
+
+
+def _service_url(variable: str, what: str) -> str:
+    url = os.environ.get(variable)
+    if url:
+        return url
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} is required under CI=true but {variable} is not set")
+    pytest.skip(f"{what} not available: set {variable} to run this test")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test, dropped afterwards."""
+    import psycopg2
+
+    base = _service_url("TEST_POSTGRES_URL", "PostgreSQL")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(base)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    head, _, _ = base.rpartition("/")
+    try:
+        yield f"{head}/{name}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis server for this test (a private key prefix keeps tests apart)."""
+    return _service_url("TEST_REDIS_URL", "Redis")
