@@ -14,10 +14,11 @@ _SECRET_KEYS = ("token", "secret", "authorization", "signature", "password", "ap
 
 
 def _safe(key: str, value: Any) -> Any:
-    if any(part in key.lower() for part in _SECRET_KEYS):
-        return "[redacted]"
+    """Numbers pass (token counts are not tokens); secret-named strings never do; phones are masked."""
     if isinstance(value, (int, float, bool)) or value is None:
         return value
+    if any(part in key.lower() for part in _SECRET_KEYS):
+        return "[redacted]"
     return mask_phones_in_text(str(value))
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
 from supportdesk.runtime import reset_runtime
 from supportdesk.settings import reset_settings_cache
+
+if TYPE_CHECKING:
+    from supportdesk.database import Database
 
 # Variables a developer's shell or .env may set; every test starts without them.
 _SETTINGS_VARIABLES = (
@@ -68,3 +71,19 @@ def postgres_url() -> Iterator[str]:
 def redis_url() -> str:
     """A Redis server for this test (a private key prefix keeps tests apart)."""
     return _service_url("TEST_REDIS_URL", "Redis")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator["Database"]:
+    """A migrated, empty database: the test runs once on SQLite and once on PostgreSQL."""
+    from supportdesk.database import Database
+    from supportdesk.schema import migrate
+
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+    else:
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    db = Database(url)
+    migrate(db)
+    yield db
+    db.close()
