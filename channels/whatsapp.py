@@ -1,0 +1,239 @@
+"""WhatsApp Cloud API channel for Rasa: `/webhooks/whatsapp/webhook`.
+
+The webhook only verifies, stores and acknowledges; a background worker runs the dialogue
+and an outbox sender delivers the replies. Register it in `credentials.yml` as
+`channels.whatsapp.WhatsAppInput:` (every key optional; settings fill the gaps).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import socket
+import time
+import uuid
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from supportdesk import outbox
+from supportdesk.database import DatabaseUnavailable
+from supportdesk.inbox import store_delivery
+from supportdesk.inbox_worker import InboxWorker
+from supportdesk.outbox_sender import OutboxSender
+from supportdesk.redaction import mask_phone
+from supportdesk.runtime import Runtime, get_runtime
+from supportdesk.settings import get_settings
+from supportdesk.turn_processor import CHANNEL_NAME, TurnProcessor, drafts_for_replies
+from supportdesk.webhook_signature import SignatureCheck, check_signature, subscription_challenge
+from supportdesk.whatsapp_payload import MalformedPayload, WebhookDelivery, parse_webhook
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 4 * 1024 * 1024  # CONTRACT: a batch of up to 1000 updates stays below this
+
+
+def error_response(status: int, code: str, message: str) -> HTTPResponse:
+    """The project's error body: `{"error": code, "message": text}`."""
+    return response.json({"error": code, "message": message}, status=status)
+
+
+class WhatsAppOutput(OutputChannel):
+    """Queues messages for one customer in the outbox (used outside customer turns)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    @classmethod
+    def name(cls) -> Text:
+        """Channel name, as in `credentials.yml`."""
+        return CHANNEL_NAME
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        """Render the message for WhatsApp and queue it."""
+        drafts = drafts_for_replies(recipient_id, None, [dict(message)])
+        database = self._runtime.database
+        await database.run(_enqueue, database, drafts)
+        self._runtime.wake_sender()
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        """Queue a plain text message."""
+        await self.send_response(recipient_id, {"text": text, **kwargs})
+
+
+def _enqueue(database: Any, drafts: List[outbox.OutboxDraft]) -> None:
+    with database.transaction() as cursor:
+        outbox.enqueue(cursor, drafts, time.time())
+
+
+@dataclasses.dataclass(frozen=True)
+class WhatsAppOptions:
+    """Credentials of the channel; None means 'use the setting'."""
+
+    verify_token: Optional[str] = None
+    app_secret: Optional[str] = None
+    phone_number_id: Optional[str] = None
+
+
+class WhatsAppInput(InputChannel):
+    """Receives Cloud API webhooks; `process_messages=False` stores without running dialogue."""
+
+    @classmethod
+    def name(cls) -> Text:
+        """URL segment: `/webhooks/whatsapp/...`."""
+        return CHANNEL_NAME
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        """Map `credentials.yml` keys to arguments; unset keys fall back to settings."""
+        credentials = credentials or {}
+        return cls(
+            verify_token=credentials.get("verify_token"),
+            app_secret=credentials.get("app_secret"),
+            phone_number_id=credentials.get("phone_number_id"),
+        )
+
+    def __init__(
+        self,
+        verify_token: Optional[str] = None,
+        app_secret: Optional[str] = None,
+        phone_number_id: Optional[str] = None,
+        process_messages: bool = True,
+    ) -> None:
+        settings = get_settings()
+        self.options = WhatsAppOptions(
+            verify_token=verify_token or settings.whatsapp_verify_token,
+            app_secret=app_secret or settings.whatsapp_app_secret,
+            phone_number_id=phone_number_id or settings.whatsapp_phone_number_id,
+        )
+        self.process_messages = process_messages
+        self._workers: Optional["_Workers"] = None
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        """Messages Rasa sends outside a turn are queued like every reply."""
+        return WhatsAppOutput(get_runtime())
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """Health, verification and delivery routes, and the background workers' lifecycle."""
+        webhook = Blueprint(f"whatsapp_webhook_{uuid.uuid4().hex[:8]}", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            query = {key: request.args.get(key) for key in request.args}
+            challenge = subscription_challenge(query, self.options.verify_token)
+            if challenge is None:
+                logger.warning("whatsapp.verification.rejected")
+                return response.text("Forbidden", status=403)
+            logger.info("whatsapp.verification.accepted")
+            return response.text(challenge, status=200, content_type="text/plain")
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await self._receive(request)
+
+        @webhook.listener("after_server_start")
+        async def start_workers(app: Any, _: Any) -> None:
+            if self.process_messages:
+                self._workers = _Workers.start(get_runtime(), on_new_message, app)
+
+        @webhook.listener("before_server_stop")
+        async def stop_workers(_: Any, __: Any) -> None:
+            if self._workers is not None:
+                await self._workers.stop()
+
+        return webhook
+
+    async def _receive(self, request: Request) -> HTTPResponse:
+        body = request.body or b""
+        if len(body) > MAX_BODY_BYTES:
+            logger.warning("whatsapp.delivery.rejected", extra={"reason": "too_large", "bytes": len(body)})
+            return error_response(413, "payload_too_large", "The body is larger than 4 MiB.")
+        check = check_signature(body, request.headers.get("X-Hub-Signature-256"), self.options.app_secret)
+        if check is SignatureCheck.MISSING:
+            logger.warning("whatsapp.delivery.rejected", extra={"reason": "signature_missing"})
+            return error_response(401, "signature_missing", "X-Hub-Signature-256 is required.")
+        if check is SignatureCheck.MISMATCH:
+            logger.warning("whatsapp.delivery.rejected", extra={"reason": "signature_mismatch"})
+            return error_response(403, "signature_invalid", "X-Hub-Signature-256 does not match the body.")
+        try:
+            delivery = parse_webhook(body)
+        except MalformedPayload as error:
+            logger.warning("whatsapp.delivery.rejected", extra={"reason": "malformed", "detail": str(error)})
+            return error_response(400, "malformed_payload", str(error))
+        return await self._store(self._for_our_number(delivery))
+
+    def _for_our_number(self, delivery: WebhookDelivery) -> WebhookDelivery:
+        """Drop messages addressed to another business number served by the same app."""
+        ours = self.options.phone_number_id
+        if not ours:
+            return delivery
+        kept = tuple(m for m in delivery.messages if not m.phone_number_id or m.phone_number_id == ours)
+        if len(kept) != len(delivery.messages):
+            logger.info("whatsapp.delivery.other_number", extra={"ignored": len(delivery.messages) - len(kept)})
+        return dataclasses.replace(delivery, messages=kept)
+
+    async def _store(self, delivery: WebhookDelivery) -> HTTPResponse:
+        runtime = get_runtime()
+        try:
+            stored = await runtime.database.run(store_delivery, runtime.database, delivery)
+        except DatabaseUnavailable:
+            logger.error("whatsapp.delivery.store_failed", extra={"messages": len(delivery.messages)})
+            return error_response(503, "storage_unavailable", "Could not store the delivery; retry later.")
+        except Exception:
+            logger.exception("whatsapp.delivery.store_failed")
+            return error_response(503, "storage_unavailable", "Could not store the delivery; retry later.")
+        for error in delivery.errors:
+            logger.warning("whatsapp.webhook.error", extra={"code": error.code, "title": error.title})
+        if stored.new_wamids:
+            runtime.wake_worker()
+        logger.info(
+            "whatsapp.delivery.accepted",
+            extra={
+                "new": len(stored.new_wamids),
+                "duplicates": stored.duplicates,
+                "statuses": stored.statuses,
+                "ignored_fields": ",".join(delivery.ignored_fields),
+                "customers": ",".join(sorted({mask_phone(m.customer_id) for m in delivery.messages})),
+            },
+        )
+        return response.json({"status": "received", "new": len(stored.new_wamids), "duplicates": stored.duplicates})
+
+
+class _Workers:
+    """The inbox worker and outbox sender of one replica, started with the server."""
+
+    def __init__(self, worker: InboxWorker, sender: OutboxSender, tasks: List[asyncio.Task]) -> None:
+        self.worker = worker
+        self.sender = sender
+        self.tasks = tasks
+
+    @classmethod
+    def start(cls, runtime: Runtime, on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Any) -> "_Workers":
+        """Build and start both loops for this server."""
+        owner = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+        sender = OutboxSender(runtime.database, runtime.graph, runtime.retry_policy, owner)
+
+        async def retrieve_events(conversation_id: str) -> list:
+            tracker = await app.ctx.agent.tracker_store.retrieve(conversation_id)
+            return list(tracker.events) if tracker else []
+
+        processor = TurnProcessor(runtime.database, on_new_message, retrieve_events, runtime.graph, sender.wake)
+        worker = InboxWorker(runtime.database, processor.process, owner)
+        runtime.attach(worker.wake, sender.wake)
+        tasks = [asyncio.create_task(worker.run()), asyncio.create_task(sender.run())]
+        logger.info("whatsapp.workers.started", extra={"owner": owner})
+        return cls(worker, sender, tasks)
+
+    async def stop(self) -> None:
+        """Finish conversations in progress, then stop both loops."""
+        await self.worker.stop()
+        self.sender.stop()
+        await asyncio.wait(self.tasks, timeout=10)

@@ -1,0 +1,160 @@
+"""One dialogue turn per stored inbound message: Rasa decides, replies go to the outbox.
+
+The replies of a message are queued in the same transaction that marks the message done.
+If a replica dies after Rasa saved the turn but before that transaction, the retry finds
+the turn in the tracker (by the wamid Rasa stored as `message_id`) and queues the replies
+Rasa recorded then, instead of running the turn twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, UserUttered
+
+from supportdesk import inbox, outbox
+from supportdesk.conversations import load_conversation
+from supportdesk.database import Database
+from supportdesk.graph_api import GraphApiClient
+from supportdesk.whatsapp_rendering import choice_from_number, render_bot_message
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_NAME = "whatsapp"
+
+
+class ReplyCollector(CollectingOutputChannel):
+    """Keeps the assistant's replies to one message, whole (including `utter_action`)."""
+
+    @classmethod
+    def name(cls) -> str:
+        """Replies are rendered for WhatsApp (response variations may target this channel)."""
+        return CHANNEL_NAME
+
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        """Record the message as Rasa produced it; rendering happens when queueing."""
+        self.messages.append(dict(message))
+
+
+def drafts_for_replies(conversation_id: str, answers_wamid: str, replies: List[Dict[str, Any]]) -> List[outbox.OutboxDraft]:
+    """Turn the assistant's replies into outbox drafts numbered in order."""
+    drafts: List[outbox.OutboxDraft] = []
+    for reply in replies:
+        for rendered in render_bot_message(reply):
+            drafts.append(
+                outbox.OutboxDraft(
+                    conversation_id=conversation_id,
+                    message=rendered.message,
+                    origin="bot",
+                    preview=(reply.get("text") or "")[:200],
+                    answers_wamid=answers_wamid,
+                    seq=len(drafts),
+                    response_name=reply.get("utter_action"),
+                    numbered_choices=rendered.numbered_choices,
+                )
+            )
+    return drafts
+
+
+def replies_recorded_in(events: List[Any], wamid: str) -> Optional[List[Dict[str, Any]]]:
+    """The bot messages Rasa recorded after the user turn `wamid`, or None if there is no such turn."""
+    replies: Optional[List[Dict[str, Any]]] = None
+    for event in events:
+        if isinstance(event, UserUttered):
+            if replies is not None:
+                break
+            if event.message_id == wamid:
+                replies = []
+        elif isinstance(event, BotUttered) and replies is not None:
+            replies.append(event.message())
+    return replies
+
+
+class TurnProcessor:
+    """Processes one inbox row: read receipt, dialogue turn, replies queued, row done."""
+
+    def __init__(
+        self,
+        database: Database,
+        handle_message: Callable[[UserMessage], Awaitable[Any]],
+        retrieve_events: Callable[[str], Awaitable[List[Any]]],
+        graph: Optional[GraphApiClient],
+        on_queued: Callable[[], None],
+    ) -> None:
+        self._database = database
+        self._handle_message = handle_message
+        self._retrieve_events = retrieve_events
+        self._graph = graph
+        self._on_queued = on_queued
+
+    async def process(self, row: inbox.InboxRow) -> None:
+        """Run the turn for `row` and queue its replies exactly once."""
+        message = row.message
+        text = message.user_text
+        if text is None:
+            await self._database.run(self._finish, row.wamid, [], "skipped")
+            logger.info("whatsapp.message.recorded", extra={"wamid": row.wamid, "type": message.type})
+            return
+        text = await self._database.run(self._resolve_numbered_choice, row.conversation_id, text)
+        previous_starts = await self._database.run(inbox.mark_started, self._database, row.wamid)
+        replies = None
+        if previous_starts > 0:
+            replies = replies_recorded_in(await self._retrieve_events(row.conversation_id), row.wamid)
+            if replies is not None:
+                logger.warning("whatsapp.turn.recovered", extra={"wamid": row.wamid, "replies": len(replies)})
+        if replies is None:
+            await self._acknowledge(row)
+            collector = ReplyCollector()
+            await self._handle_message(
+                UserMessage(
+                    text,
+                    collector,
+                    row.conversation_id,
+                    input_channel=CHANNEL_NAME,
+                    message_id=row.wamid,
+                    metadata=message.metadata(),
+                )
+            )
+            replies = collector.messages
+        drafts = drafts_for_replies(row.conversation_id, row.wamid, replies)
+        await self._database.run(self._finish, row.wamid, drafts, "done")
+        self._on_queued()
+
+    def _finish(self, wamid: str, drafts: List[outbox.OutboxDraft], state: str) -> None:
+        now = time.time()
+        with self._database.transaction() as cursor:
+            outbox.enqueue(cursor, drafts, now)
+            inbox.mark_done(cursor, wamid, now, state)
+
+    def _resolve_numbered_choice(self, conversation_id: str, text: str) -> str:
+        """Map "2" back to the payload of option 2 when our last message offered numbered options."""
+        if not text.strip().isdigit():
+            return text
+        rows = self._database.execute(
+            "SELECT numbered_choices FROM outbox_messages WHERE conversation_id = ? AND origin = 'bot' "
+            "ORDER BY id DESC LIMIT 1",
+            (conversation_id,),
+        )
+        if not rows or not rows[0]["numbered_choices"]:
+            return text
+        return choice_from_number(text, tuple(json.loads(rows[0]["numbered_choices"]))) or text
+
+    async def _acknowledge(self, row: inbox.InboxRow) -> None:
+        """Mark the message read, with the typing indicator when the assistant will answer."""
+        if self._graph is None:
+            return
+        conversation = await self._database.run(load_conversation, self._database, row.conversation_id)
+        typing = conversation is not None and not conversation.bot_is_silent
+        asyncio.create_task(self._mark_read(row.wamid, typing))
+
+    async def _mark_read(self, wamid: str, typing: bool) -> None:
+        try:
+            await self._graph.mark_read(wamid, typing=typing)
+        except Exception as error:  # a read receipt is a courtesy; never block the turn on it
+            logger.warning("whatsapp.mark_read.failed", extra={"wamid": wamid, "error": type(error).__name__})
+
