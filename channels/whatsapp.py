@@ -225,7 +225,9 @@ class _Workers:
             tracker = await app.ctx.agent.tracker_store.retrieve(conversation_id)
             return list(tracker.events) if tracker else []
 
-        processor = TurnProcessor(runtime.database, on_new_message, retrieve_events, runtime.graph, sender.wake)
+        processor = TurnProcessor(
+            runtime.database, on_new_message, retrieve_events, runtime.graph, sender.wake, runtime.push_sender
+        )
         worker = InboxWorker(runtime.database, processor.process, owner)
         runtime.attach(worker.wake, sender.wake)
         tasks = [asyncio.create_task(worker.run()), asyncio.create_task(sender.run())]

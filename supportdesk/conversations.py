@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import time
-from typing import Optional
+from typing import Any, Dict, List, Optional
 
 from supportdesk.database import Database
 
@@ -26,6 +27,8 @@ class Conversation:
     last_message_at: Optional[float]
     last_message_preview: Optional[str]
     window_closed: bool
+    waiting_since: Optional[float] = None
+    assigned_at: Optional[float] = None
 
     def window_open(self, now: Optional[float] = None) -> bool:
         """True while free-form messages may be sent (24 h since the customer last wrote)."""
@@ -39,10 +42,31 @@ class Conversation:
         """True while the assistant must not talk to this customer."""
         return self.status in SILENT_STATUSES
 
+    def to_json(self) -> Dict[str, Any]:
+        """The conversation as the attendant API shows it."""
+        return {
+            "id": self.id,
+            "customer_name": self.customer_name,
+            "status": self.status,
+            "assigned_to": self.assigned_to,
+            "last_message_at": iso_time(self.last_message_at),
+            "last_message_preview": self.last_message_preview,
+            "handoff_reason": self.handoff_reason,
+            "waiting_since": iso_time(self.waiting_since) if self.status == "waiting" else None,
+        }
+
+
+def iso_time(timestamp: Optional[float]) -> Optional[str]:
+    """A Unix time as ISO 8601 UTC with milliseconds (`2026-11-25T09:30:00.000Z`), or None."""
+    if timestamp is None:
+        return None
+    moment = dt.datetime.fromtimestamp(timestamp, tz=dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
 
 _COLUMNS = (
     "id, status, customer_name, assigned_to, handoff_reason, version, last_inbound_at, last_message_at, "
-    "last_message_preview, window_closed"
+    "last_message_preview, window_closed, waiting_since, assigned_at"
 )
 
 
@@ -53,3 +77,13 @@ def load_conversation(database: Database, conversation_id: str) -> Optional[Conv
         return None
     row = rows[0]
     return Conversation(**{**row, "window_closed": bool(row["window_closed"])})
+
+
+def list_conversations(database: Database, status: Optional[str] = None, limit: int = 200) -> List[Conversation]:
+    """Conversations, newest activity first, optionally of one status."""
+    where, params = ("WHERE status = ?", (status,)) if status else ("", ())
+    rows = database.execute(
+        f"SELECT {_COLUMNS} FROM conversations {where} ORDER BY last_message_at DESC, id LIMIT ?",
+        (*params, limit),
+    )
+    return [Conversation(**{**row, "window_closed": bool(row["window_closed"])}) for row in rows]

@@ -122,11 +122,41 @@ def finish(
     fbtrace_id: Optional[str] = None,
 ) -> None:
     """Record the final outcome of a send (`sent`, `failed`, `suppressed` or `logged`)."""
-    database.execute(
-        """UPDATE outbox_messages SET state = ?, wamid = COALESCE(?, wamid), failure_reason = ?, failure_code = ?,
-               fbtrace_id = ?, lease_owner = NULL, updated_at = ? WHERE id = ?""",
-        (state, wamid, reason, code, fbtrace_id, time.time(), outbox_id),
-    )
+    with database.transaction() as cursor:
+        cursor.execute(
+            """UPDATE outbox_messages SET state = ?, wamid = COALESCE(?, wamid), failure_reason = ?, failure_code = ?,
+                   fbtrace_id = ?, lease_owner = NULL, updated_at = ? WHERE id = ?""",
+            (state, wamid, reason, code, fbtrace_id, time.time(), outbox_id),
+        )
+        publish_status(cursor, "id = ?", (outbox_id,))
+
+
+def message_id_of(outbox_id: int) -> str:
+    """The attendant API's message id of a queued attendant or system message."""
+    return f"out-{outbox_id}"
+
+
+def publish_status(cursor: Cursor, where: str, params: tuple) -> None:
+    """Tell attendant streams the delivery state of the attendant/system messages matching `where`."""
+    from supportdesk import stream_events
+
+    rows = cursor.execute(
+        f"""SELECT id, conversation_id, state, failure_reason FROM outbox_messages
+            WHERE {where} AND origin IN ('attendant', 'system')""",
+        params,
+    ).fetchall()
+    for row in rows:
+        stream_events.publish(
+            cursor,
+            stream_events.MESSAGE_STATUS,
+            {
+                "id": message_id_of(row["id"]),
+                "conversation_id": row["conversation_id"],
+                "status": row["state"],
+                "reason": row["failure_reason"],
+            },
+            row["conversation_id"],
+        )
 
 
 def retry_later(database: Database, outbox_id: int, delay_seconds: float, reason: str) -> None:
@@ -161,6 +191,7 @@ def apply_delivery_status(cursor: Cursor, status: StatusUpdate, now: float) -> b
                    WHERE id = (SELECT conversation_id FROM outbox_messages WHERE wamid = ?)""",
                 (now, status.wamid),
             )
+        publish_status(cursor, "wamid = ?", (status.wamid,))
         return True
     rank = status_rank(status.status)
     lower_states = [state for state, state_rank in _RANK_OF_STATE.items() if state_rank < rank]
@@ -170,6 +201,8 @@ def apply_delivery_status(cursor: Cursor, status: StatusUpdate, now: float) -> b
             f"UPDATE outbox_messages SET state = ?, updated_at = ? WHERE wamid = ? AND state IN ({placeholders})",
             (status.status if status.status in _RANK_OF_STATE else "read", now, status.wamid, *lower_states),
         )
+        if cursor.rowcount:
+            publish_status(cursor, "wamid = ?", (status.wamid,))
     return True
 
 

@@ -11,6 +11,7 @@ from supportdesk.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from supportdesk.graph_api import GraphApiClient
+    from supportdesk.push_notifications import PushSender
 
 
 class Runtime:
@@ -34,8 +35,18 @@ class Runtime:
         self.retry_policy = RetryPolicy(
             settings.graph_max_attempts, settings.graph_backoff_base_seconds, settings.graph_backoff_cap_seconds
         )
+        self._push_sender: Optional["PushSender"] = None
         self._wake_workers: List[Callable[[], None]] = []
         self._wake_senders: List[Callable[[], None]] = []
+
+    @property
+    def push_sender(self) -> "PushSender":
+        """FCM (or the log without FCM settings), built once so its OAuth token is reused."""
+        if self._push_sender is None:
+            from supportdesk.push_notifications import build_push_sender
+
+            self._push_sender = build_push_sender(self.settings)
+        return self._push_sender
 
     def attach(self, wake_worker: Callable[[], None], wake_sender: Callable[[], None]) -> None:
         """Register the background loops to wake when new work is stored."""

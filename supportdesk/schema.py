@@ -94,6 +94,69 @@ MIGRATIONS: List[Tuple[int, str, List[str]]] = [
             "CREATE INDEX conversations_status ON conversations (status, last_message_at)",
         ],
     ),
+    (
+        2,
+        "handoff timers, attendant devices, pushes, appointments, stream events",
+        [
+            "ALTER TABLE conversations ADD COLUMN waiting_since {float}",
+            "ALTER TABLE conversations ADD COLUMN assigned_at {float}",
+            "ALTER TABLE conversations ADD COLUMN claim_reminder_at {float}",
+            "ALTER TABLE conversations ADD COLUMN give_up_at {float}",
+            "ALTER TABLE conversations ADD COLUMN idle_reminder_at {float}",
+            "ALTER TABLE conversations ADD COLUMN last_attendant_reply_at {float}",
+            "CREATE INDEX conversations_claim_due ON conversations (claim_reminder_at)",
+            "CREATE INDEX conversations_give_up_due ON conversations (give_up_at)",
+            "CREATE INDEX conversations_idle_due ON conversations (idle_reminder_at)",
+            """CREATE TABLE handoff_requests (
+                id {pk},
+                conversation_id TEXT NOT NULL,
+                reason TEXT,
+                requested_at {float} NOT NULL,
+                outcome TEXT NOT NULL DEFAULT 'open',
+                attendant_id TEXT,
+                closed_at {float}
+            )""",
+            "CREATE INDEX handoff_requests_open ON handoff_requests (conversation_id, outcome)",
+            """CREATE TABLE attendant_devices (
+                token TEXT PRIMARY KEY,
+                attendant_id TEXT NOT NULL,
+                platform TEXT NOT NULL,
+                created_at {float} NOT NULL,
+                updated_at {float} NOT NULL
+            )""",
+            """CREATE TABLE push_log (
+                id {pk},
+                kind TEXT NOT NULL,
+                conversation_id TEXT,
+                attendant_id TEXT,
+                token_suffix TEXT,
+                state TEXT NOT NULL,
+                error TEXT,
+                created_at {float} NOT NULL
+            )""",
+            """CREATE TABLE appointments (
+                id {pk},
+                conversation_id TEXT NOT NULL,
+                customer_name TEXT,
+                starts_at {float} NOT NULL,
+                starts_at_text TEXT NOT NULL,
+                service TEXT,
+                note TEXT,
+                status TEXT NOT NULL DEFAULT 'requested',
+                answered_by TEXT,
+                answered_at {float},
+                created_at {float} NOT NULL
+            )""",
+            "CREATE INDEX appointments_status ON appointments (status, starts_at)",
+            """CREATE TABLE stream_events (
+                id {pk},
+                event TEXT NOT NULL,
+                conversation_id TEXT,
+                data TEXT NOT NULL,
+                created_at {float} NOT NULL
+            )""",
+        ],
+    ),
 ]
 
 _DIALECT: Dict[bool, Dict[str, str]] = {

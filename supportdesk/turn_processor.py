@@ -17,8 +17,11 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
 
-from supportdesk import inbox, outbox
-from supportdesk.conversations import load_conversation
+from supportdesk import inbox, outbox, stream_events
+from supportdesk.attendant_alerts import message_push, notify
+from supportdesk.conversation_history import bot_text
+from supportdesk.conversations import iso_time, load_conversation
+from supportdesk.push_notifications import PushSender
 from supportdesk.database import Database
 from supportdesk.graph_api import GraphApiClient
 from supportdesk.whatsapp_rendering import choice_from_number, render_bot_message
@@ -75,6 +78,24 @@ def replies_recorded_in(events: List[Any], wamid: str) -> Optional[List[Dict[str
     return replies
 
 
+def stream_messages(row: inbox.InboxRow, replies: List[Dict[str, Any]], now: float) -> List[Dict[str, Any]]:
+    """The customer's message and the assistant's replies as `message.created` data (ids as in the history)."""
+    base = {"conversation_id": row.conversation_id, "attendant_id": None}
+    customer = {
+        **base,
+        "id": row.wamid,
+        "sender": "customer",
+        "text": row.message.user_text or row.message.preview,
+        "timestamp": iso_time(float(row.message.timestamp or now)),
+        "type": row.message.type,
+    }
+    bot = [
+        {**base, "id": f"{row.wamid}:{index}", "sender": "bot", "text": bot_text(reply), "timestamp": iso_time(now)}
+        for index, reply in enumerate(replies)
+    ]
+    return [customer, *bot]
+
+
 class TurnProcessor:
     """Processes one inbox row: read receipt, dialogue turn, replies queued, row done."""
 
@@ -85,19 +106,21 @@ class TurnProcessor:
         retrieve_events: Callable[[str], Awaitable[List[Any]]],
         graph: Optional[GraphApiClient],
         on_queued: Callable[[], None],
+        push_sender: Optional[PushSender] = None,
     ) -> None:
         self._database = database
         self._handle_message = handle_message
         self._retrieve_events = retrieve_events
         self._graph = graph
         self._on_queued = on_queued
+        self._push_sender = push_sender
 
     async def process(self, row: inbox.InboxRow) -> None:
         """Run the turn for `row` and queue its replies exactly once."""
         message = row.message
         text = message.user_text
         if text is None:
-            await self._database.run(self._finish, row.wamid, [], "skipped")
+            await self._database.run(self._finish, row, [], [], "skipped")
             logger.info("whatsapp.message.recorded", extra={"wamid": row.wamid, "type": message.type})
             return
         text = await self._database.run(self._resolve_numbered_choice, row.conversation_id, text)
@@ -122,18 +145,36 @@ class TurnProcessor:
             )
             replies = collector.messages
         drafts = drafts_for_replies(row.conversation_id, row.wamid, replies)
-        await self._database.run(self._finish, row.wamid, drafts, "done")
+        await self._database.run(self._finish, row, drafts, replies, "done")
         self._on_queued()
+        await self._tell_holder(row)
 
-    def _finish(self, wamid: str, drafts: List[outbox.OutboxDraft], state: str) -> None:
+    def _finish(self, row: inbox.InboxRow, drafts: List[outbox.OutboxDraft], replies: List[Dict[str, Any]], state: str) -> None:
         now = time.time()
         with self._database.transaction() as cursor:
             outbox.enqueue(cursor, drafts, now)
-            inbox.mark_done(cursor, wamid, now, state)
+            inbox.mark_done(cursor, row.wamid, now, state)
+            for message in stream_messages(row, replies, now):
+                stream_events.publish(cursor, stream_events.MESSAGE_CREATED, message, row.conversation_id)
+
+    async def _tell_holder(self, row: inbox.InboxRow) -> None:
+        """Push to the attendant holding the conversation that their customer wrote."""
+        if self._push_sender is None:
+            return
+        conversation = await self._database.run(load_conversation, self._database, row.conversation_id)
+        if conversation is None or conversation.status != "human" or not conversation.assigned_to:
+            return
+        try:
+            await notify(
+                self._database, self._push_sender, message_push(conversation, row.message.preview),
+                attendant_id=conversation.assigned_to,
+            )
+        except Exception:  # a push is a courtesy; the message is already stored and streamed
+            logger.exception("push.holder.failed")
 
     def _resolve_numbered_choice(self, conversation_id: str, text: str) -> str:
         """Map "2" back to the payload of option 2 when our last message offered numbered options."""
-        if not text.strip().isdigit():
+        if len(text.strip()) > 4:  # "2", "2." or "10)": anything longer is not a menu choice
             return text
         rows = self._database.execute(
             "SELECT numbered_choices FROM outbox_messages WHERE conversation_id = ? AND origin = 'bot' "

@@ -1,0 +1,165 @@
+"""The appointment form: read the time in the customer's words, check it, confirm, store, tell attendants."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from typing import Any, Callable, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from supportdesk.appointment_time import TimeOutcome, parse_appointment_time
+from supportdesk.appointments import create_request
+from supportdesk.attendant_alerts import notify, scheduling_push
+from supportdesk.business_hours import BusinessHours, parse_business_hours
+from supportdesk.push_notifications import PushSender
+from supportdesk.redaction import mask_phone
+from supportdesk.runtime import get_runtime
+from supportdesk.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+APPOINTMENT_SLOTS = (
+    "appointment_time",
+    "appointment_time_display",
+    "appointment_starts_at",
+    "appointment_service",
+    "appointment_note",
+    "appointment_confirmed",
+)
+SKIP_WORDS = {"skip", "no", "nope", "none", "nothing", "-", "pular", "nada"}
+MAX_SERVICE_CHARS = 200
+RE_ASK_RESPONSES = {
+    TimeOutcome.INVALID: "utter_appointment_time_invalid",
+    TimeOutcome.PAST: "utter_appointment_time_past",
+    TimeOutcome.TOO_SOON: "utter_appointment_time_too_soon",
+    TimeOutcome.TOO_FAR: "utter_appointment_time_too_far",
+    TimeOutcome.CLOSED: "utter_appointment_time_closed",
+    TimeOutcome.NEEDS_TIME: "utter_appointment_time_needs_hour",
+}
+
+
+def reset_events() -> List[Dict[Text, Any]]:
+    """Clear every appointment slot so the next booking starts fresh."""
+    return [SlotSet(name, None) for name in APPOINTMENT_SLOTS]
+
+
+def _business_hours(settings: Settings) -> BusinessHours:
+    return parse_business_hours(settings.business_hours, settings.business_timezone)
+
+
+class ValidateAppointmentForm(FormValidationAction):
+    """Checks the time (future, open, readable) and tidies the service; re-asks with the reason."""
+
+    def __init__(self, settings: Optional[Settings] = None, clock: Callable[[], float] = time.time) -> None:
+        self._settings = settings
+        self._clock = clock
+
+    def name(self) -> Text:
+        """The validator Rasa calls for `appointment_form`."""
+        return "validate_appointment_form"
+
+    async def extract_appointment_time(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Take the time from the message that opened the form ("can I come tomorrow at 3?")."""
+        if tracker.get_slot("requested_slot") is not None or tracker.get_slot("appointment_time"):
+            return {}
+        if (tracker.latest_message or {}).get("intent", {}).get("name") != "schedule_appointment":
+            return {}
+        text = (tracker.latest_message or {}).get("text") or ""
+        settings = self._settings or get_settings()
+        parsed = parse_appointment_time(text, self._now(), _business_hours(settings))
+        return {"appointment_time": text} if parsed.outcome is TimeOutcome.OK else {}
+
+    def validate_appointment_time(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Accept a readable, future, open time; otherwise say why and ask again."""
+        settings = self._settings or get_settings()
+        hours = _business_hours(settings)
+        parsed = parse_appointment_time(str(slot_value or ""), self._now(), hours)
+        if parsed.outcome is TimeOutcome.OK:
+            return {
+                "appointment_time": parsed.display,
+                "appointment_time_display": parsed.display,
+                "appointment_starts_at": parsed.when.timestamp(),
+            }
+        extra = {}
+        if parsed.outcome is TimeOutcome.CLOSED:
+            extra["business_hours"] = hours.describe()
+        if parsed.outcome is TimeOutcome.NEEDS_TIME and parsed.when is not None:
+            extra["appointment_day"] = parsed.when.strftime("%A %d %B")
+        dispatcher.utter_message(response=RE_ASK_RESPONSES[parsed.outcome], **extra)
+        return {"appointment_time": None, "appointment_time_display": None, "appointment_starts_at": None}
+
+    def validate_appointment_service(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Keep a short description; "skip" means the customer would rather not say."""
+        text = " ".join(str(slot_value or "").split())
+        if not text or text.lower().strip(".!") in SKIP_WORDS:
+            return {"appointment_service": "not specified"}
+        return {"appointment_service": text[:MAX_SERVICE_CHARS]}
+
+    def _now(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self._clock(), tz=dt.timezone.utc)
+
+
+class ActionSubmitAppointment(Action):
+    """Stores a confirmed request and tells the attendants; a "no" discards it. Resets the slots."""
+
+    def __init__(self, push_sender: Optional[PushSender] = None) -> None:
+        self._push_sender = push_sender
+
+    def name(self) -> Text:
+        """The action name used in rules and stories."""
+        return "action_submit_appointment"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        """Store and push when confirmed; answer either way."""
+        starts_at = tracker.get_slot("appointment_starts_at")
+        if tracker.get_slot("appointment_confirmed") is not True or starts_at is None:
+            dispatcher.utter_message(response="utter_appointment_discarded")
+            return reset_events()
+        database = get_runtime().database
+        display = tracker.get_slot("appointment_time_display") or ""
+        service = tracker.get_slot("appointment_service")
+        appointment = await database.run(
+            create_request,
+            database,
+            tracker.sender_id,
+            float(starts_at),
+            display,
+            service if service != "not specified" else None,
+            tracker.get_slot("appointment_note"),
+        )
+        logger.info("appointment.requested", extra={"sender": mask_phone(tracker.sender_id), "appointment_id": appointment.id})
+        customer = appointment.customer_name or mask_phone(tracker.sender_id)
+        await notify(
+            database,
+            self._push_sender or get_runtime().push_sender,
+            scheduling_push(tracker.sender_id, customer, display, appointment.service),
+        )
+        dispatcher.utter_message(response="utter_appointment_requested")
+        return reset_events()
+
+
+class ActionResetAppointment(Action):
+    """Forgets a booking in progress (cancel, or a person takes over)."""
+
+    def name(self) -> Text:
+        """The action name used in rules and stories."""
+        return "action_reset_appointment"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        """Clear the appointment slots."""
+        return reset_events()

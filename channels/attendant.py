@@ -1,0 +1,330 @@
+"""Attendant API for the MAUI app (and the web console): `/webhooks/attendant/...`.
+
+Register in `credentials.yml` as `channels.attendant.AttendantInput:`. Every call but
+`/openapi.json` needs `Authorization: Bearer <JWT>` (HS256, `ATTENDANT_JWT_SECRET`).
+Errors are `{"error": code, "message": text}`; no traceback ever reaches the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import uuid
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from supportdesk import appointments, stream_events
+from supportdesk.attendant_alerts import PLATFORMS, register_device
+from supportdesk.attendant_desk import MAX_REPLY_CHARS, AttendantDesk, NotHolder, UnknownConversation, text_message
+from supportdesk.attendant_openapi import openapi_document
+from supportdesk.attendant_tokens import Attendant, TokenRejected, verify_token
+from supportdesk.conversation_history import UnknownMessage, messages_from_events, page_after, with_delivery
+from supportdesk.conversations import list_conversations, load_conversation
+from supportdesk.database import DatabaseUnavailable
+from supportdesk.handoff import ClaimRefused, timeouts_from
+from supportdesk.runtime import get_runtime
+from supportdesk.settings import get_settings
+from supportdesk import tracker_bridge
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_NAME = "attendant"
+MAX_BODY_BYTES = 64 * 1024
+STATUSES = ("bot", "waiting", "human", "closed")
+APPOINTMENT_STATUSES = ("requested", "confirmed", "declined")
+STREAM_POLL_SECONDS = 0.5
+STREAM_HEARTBEAT_SECONDS = 15.0
+TIMER_PERIOD_SECONDS = 5.0
+
+Handler = Callable[..., Awaitable[HTTPResponse]]
+
+
+class ApiError(Exception):
+    """An error answer: HTTP status, error code, message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def error_response(status: int, code: str, message: str) -> HTTPResponse:
+    """The project's error body."""
+    return response.json({"error": code, "message": message}, status=status)
+
+
+def json_body(request: Request) -> Dict[str, Any]:
+    """The request's JSON object, or a 400/413 ApiError."""
+    body = request.body or b""
+    if len(body) > MAX_BODY_BYTES:
+        raise ApiError(413, "payload_too_large", "The body is larger than 64 KiB.")
+    if not body.strip():
+        return {}
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "malformed_json", "The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "malformed_json", "The body must be a JSON object.")
+    return data
+
+
+class AttendantInput(InputChannel):
+    """The attendant REST API, its live stream, and this replica's handoff timers."""
+
+    @classmethod
+    def name(cls) -> Text:
+        """URL segment: `/webhooks/attendant/...`."""
+        return CHANNEL_NAME
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        """No credentials: the JWT secret is a setting."""
+        return cls()
+
+    def __init__(self, run_timers: bool = True) -> None:
+        self._run_timers = run_timers
+        self._agent: Any = None
+        self._desk: Optional[AttendantDesk] = None
+        self._timer_task: Optional[asyncio.Task] = None
+
+    @property
+    def desk(self) -> AttendantDesk:
+        """The desk of this process (built on first use)."""
+        if self._desk is None:
+            runtime = get_runtime()
+            self._desk = AttendantDesk(runtime, lambda: self._agent, timeouts_from(runtime.settings))
+        return self._desk
+
+    def _authorized(self, handler: Handler) -> Handler:
+        """Check the token, turn errors into JSON answers, never leak a traceback."""
+
+        @functools.wraps(handler)
+        async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+            if self._agent is None:
+                self._agent = getattr(request.app.ctx, "agent", None)
+            try:
+                attendant = verify_token(get_settings().attendant_jwt_secret, request.headers.get("Authorization"))
+            except TokenRejected as rejected:
+                return error_response(401, "unauthorized", str(rejected))
+            try:
+                return await handler(request, attendant, *args, **kwargs)
+            except ApiError as error:
+                return error_response(error.status, error.code, error.message)
+            except DatabaseUnavailable:
+                logger.error("attendant.database_unavailable", extra={"path": request.path})
+                return error_response(503, "storage_unavailable", "The database is unavailable; retry shortly.")
+            except Exception:
+                logger.exception("attendant.request.failed", extra={"path": request.path})
+                return error_response(500, "internal_error", "Something went wrong; it has been logged.")
+
+        return wrapped
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """Every route of the attendant API."""
+        api = Blueprint(f"attendant_api_{uuid.uuid4().hex[:8]}", __name__)
+        auth = self._authorized
+
+        @api.route("/openapi.json", methods=["GET"])
+        async def openapi(_: Request) -> HTTPResponse:
+            return response.json(openapi_document())
+
+        @api.route("/devices", methods=["POST"])
+        @auth
+        async def devices(request: Request, attendant: Attendant) -> HTTPResponse:
+            body = json_body(request)
+            token, platform = body.get("token"), body.get("platform")
+            if not isinstance(token, str) or not token.strip() or len(token) > 4096:
+                raise ApiError(400, "invalid_token", "token must be a non-empty FCM registration token.")
+            if platform not in PLATFORMS:
+                raise ApiError(400, "invalid_platform", "platform must be 'android' or 'ios'.")
+            database = get_runtime().database
+            await database.run(register_device, database, token.strip(), platform, attendant.id)
+            return response.json({"token": token.strip(), "platform": platform, "attendant_id": attendant.id}, status=201)
+
+        @api.route("/conversations", methods=["GET"])
+        @auth
+        async def conversations(request: Request, attendant: Attendant) -> HTTPResponse:
+            status = request.args.get("status")
+            if status is not None and status not in STATUSES:
+                raise ApiError(400, "invalid_status", f"status must be one of {', '.join(STATUSES)}.")
+            database = get_runtime().database
+            found = await database.run(list_conversations, database, status)
+            return response.json({"conversations": [conversation.to_json() for conversation in found]})
+
+        @api.route("/conversations/<conversation_id>", methods=["GET"])
+        @auth
+        async def conversation(request: Request, attendant: Attendant, conversation_id: str) -> HTTPResponse:
+            return response.json((await self._conversation(conversation_id)).to_json())
+
+        @api.route("/conversations/<conversation_id>/messages", methods=["GET"])
+        @auth
+        async def history(request: Request, attendant: Attendant, conversation_id: str) -> HTTPResponse:
+            await self._conversation(conversation_id)
+            return response.json({"messages": await self._history(conversation_id, request.args.get("after"))})
+
+        @api.route("/conversations/<conversation_id>/messages", methods=["POST"])
+        @auth
+        async def reply(request: Request, attendant: Attendant, conversation_id: str) -> HTTPResponse:
+            text = json_body(request).get("text")
+            if not isinstance(text, str) or not text.strip():
+                raise ApiError(400, "empty_text", "text must be a non-empty string.")
+            if len(text) > MAX_REPLY_CHARS:
+                raise ApiError(400, "text_too_long", f"text must be at most {MAX_REPLY_CHARS} characters.")
+            try:
+                message = await self.desk.reply(conversation_id, attendant, text)
+            except UnknownConversation:
+                raise ApiError(404, "not_found", "No conversation with that id.") from None
+            except NotHolder:
+                raise ApiError(409, "not_holder", "Claim the conversation before replying.") from None
+            return response.json({"id": message["id"], "message": message}, status=202)
+
+        @api.route("/conversations/<conversation_id>/claim", methods=["POST"])
+        @auth
+        async def claim(request: Request, attendant: Attendant, conversation_id: str) -> HTTPResponse:
+            result = await self.desk.claim(conversation_id, attendant)
+            return self._transition_answer(result, "held_by_other", "Another attendant holds this conversation.")
+
+        @api.route("/conversations/<conversation_id>/release", methods=["POST"])
+        @auth
+        async def release(request: Request, attendant: Attendant, conversation_id: str) -> HTTPResponse:
+            result = await self.desk.release(conversation_id, attendant)
+            return self._transition_answer(result, "not_holder", "Only the attendant holding it (or an admin) may release it.")
+
+        @api.route("/appointments", methods=["GET"])
+        @auth
+        async def appointment_list(request: Request, attendant: Attendant) -> HTTPResponse:
+            status = request.args.get("status")
+            if status is not None and status not in APPOINTMENT_STATUSES:
+                raise ApiError(400, "invalid_status", f"status must be one of {', '.join(APPOINTMENT_STATUSES)}.")
+            database = get_runtime().database
+            found = await database.run(appointments.list_appointments, database, status)
+            return response.json({"appointments": [appointment.to_json() for appointment in found]})
+
+        @api.route("/appointments/<appointment_id:int>/<answer:confirm|decline>", methods=["POST"])
+        @auth
+        async def appointment_answer(request: Request, attendant: Attendant, appointment_id: int, answer: str) -> HTTPResponse:
+            return await self._answer_appointment(request, attendant, appointment_id, answer)
+
+        @api.route("/stream", methods=["GET"])
+        @auth
+        async def stream(request: Request, attendant: Attendant) -> None:
+            await self._stream(request, attendant)
+
+        @api.listener("after_server_start")
+        async def start_timers(app: Any, _: Any) -> None:
+            self._agent = getattr(app.ctx, "agent", None)
+            if self._run_timers:
+                self._timer_task = asyncio.create_task(self.desk.run_timer_loop(TIMER_PERIOD_SECONDS))
+
+        @api.listener("before_server_stop")
+        async def stop_timers(_: Any, __: Any) -> None:
+            if self._timer_task is not None:
+                self._timer_task.cancel()
+
+        return api
+
+    async def _conversation(self, conversation_id: str):
+        database = get_runtime().database
+        found = await database.run(load_conversation, database, conversation_id)
+        if found is None:
+            raise ApiError(404, "not_found", "No conversation with that id.")
+        return found
+
+    async def _history(self, conversation_id: str, after: Optional[str]) -> List[Dict[str, Any]]:
+        events = await tracker_bridge.full_history(self._agent, conversation_id) if self._agent else None
+        messages = messages_from_events(conversation_id, events or [])
+        try:
+            messages = page_after(messages, after)
+        except UnknownMessage:
+            raise ApiError(400, "unknown_message", "after= names no message of this conversation.") from None
+        database = get_runtime().database
+        rows = await database.run(
+            database.execute,
+            "SELECT id, state, failure_reason FROM outbox_messages WHERE conversation_id = ? AND origin IN ('attendant', 'system')",
+            (conversation_id,),
+        )
+        states = {f"out-{row['id']}": {"status": row["state"], "reason": row["failure_reason"]} for row in rows}
+        return with_delivery(messages, states)
+
+    @staticmethod
+    def _transition_answer(result: Any, conflict_code: str, conflict_message: str) -> HTTPResponse:
+        if result.refused is ClaimRefused.NOT_FOUND:
+            return error_response(404, "not_found", "No conversation with that id.")
+        if result.refused is not None:
+            return error_response(409, conflict_code, conflict_message)
+        return response.json(result.conversation.to_json())
+
+    async def _answer_appointment(self, request: Request, attendant: Attendant, appointment_id: int, answer: str) -> HTTPResponse:
+        body = json_body(request)
+        note = body.get("message")
+        if note is not None and (not isinstance(note, str) or len(note) > MAX_REPLY_CHARS):
+            raise ApiError(400, "invalid_message", f"message must be a string of at most {MAX_REPLY_CHARS} characters.")
+        database = get_runtime().database
+        existing = await database.run(appointments.load_appointment, database, appointment_id)
+        if existing is None:
+            raise ApiError(404, "not_found", "No appointment with that id.")
+        answered = await database.run(
+            appointments.answer_request, database, appointment_id, appointments.ANSWERS[answer], attendant.id
+        )
+        if answered is None:
+            raise ApiError(409, "already_answered", f"The request is already {existing.status}.")
+        default = (
+            f"Your appointment on {answered.starts_at_text} is confirmed ✅ See you then!"
+            if answer == "confirm"
+            else f"Sorry, we can't take the appointment on {answered.starts_at_text} 🙏 Reply here to pick another time."
+        )
+        await self.desk.send_customer_text(answered.conversation_id, (note or "").strip() or default, attendant)
+        return response.json(answered.to_json())
+
+    async def _stream(self, request: Request, attendant: Attendant) -> None:
+        """Server-Sent Events from the shared event log, resumable with Last-Event-ID."""
+        database = get_runtime().database
+        last_id = _last_event_id(request)
+        if last_id is None:
+            last_id = await database.run(stream_events.latest_id, database)
+        stream = await request.respond(
+            content_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+        await stream.send(f"retry: 3000\n: connected as {attendant.id}\n\n")
+        idle = 0.0
+        logger.info("attendant.stream.opened", extra={"attendant": attendant.id, "from_event": last_id})
+        try:
+            while True:
+                events = await database.run(stream_events.events_after, database, last_id)
+                for event in events:
+                    payload = json.dumps(event.data, ensure_ascii=False)
+                    await stream.send(f"id: {event.id}\nevent: {event.event}\ndata: {payload}\n\n")
+                    last_id = event.id
+                if events:
+                    idle = 0.0
+                    continue
+                await asyncio.sleep(STREAM_POLL_SECONDS)
+                idle += STREAM_POLL_SECONDS
+                if idle >= STREAM_HEARTBEAT_SECONDS:
+                    await stream.send(": heartbeat\n\n")
+                    idle = 0.0
+        except (asyncio.CancelledError, ConnectionError):
+            logger.info("attendant.stream.closed", extra={"attendant": attendant.id})
+            raise
+
+
+def _last_event_id(request: Request) -> Optional[int]:
+    raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
+    if raw is None:
+        return None
+    try:
+        return max(int(raw), 0)
+    except ValueError:
+        raise ApiError(400, "invalid_last_event_id", "Last-Event-ID must be an event id from this stream.") from None
+
+
+__all__ = ["AttendantInput", "text_message"]

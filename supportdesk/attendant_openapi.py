@@ -1,0 +1,223 @@
+"""The OpenAPI 3 document of the attendant API (served at `/webhooks/attendant/openapi.json`).
+
+A test compares its paths and methods with the routes the channel registers, so a route
+cannot be added without being described here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+BASE_PATH = "/webhooks/attendant"
+
+
+def _ref(name: str) -> Dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: Dict[str, Any], description: str) -> Dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> Dict[str, Any]:
+    texts = {
+        400: "Invalid input",
+        401: "Missing, malformed, badly signed or expired token",
+        404: "Unknown conversation or appointment",
+        409: "Conflict with the current state",
+        413: "Body too large",
+        503: "Database unavailable; retry",
+    }
+    return {str(status): _json(_ref("Error"), texts[status]) for status in (401, 503, *statuses)}
+
+
+def _conversation_id() -> Dict[str, Any]:
+    return {"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "string"},
+            "description": "The customer's WhatsApp id (wa_id)"}
+
+
+_SCHEMAS: Dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error", "message"],
+        "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+    },
+    "Conversation": {
+        "type": "object",
+        "required": ["id", "status"],
+        "properties": {
+            "id": {"type": "string"},
+            "customer_name": {"type": "string", "nullable": True},
+            "status": {"type": "string", "enum": ["bot", "waiting", "human", "closed"]},
+            "assigned_to": {"type": "string", "nullable": True},
+            "last_message_at": {"type": "string", "format": "date-time", "nullable": True},
+            "last_message_preview": {"type": "string", "nullable": True},
+            "handoff_reason": {"type": "string", "nullable": True},
+            "waiting_since": {"type": "string", "format": "date-time", "nullable": True},
+        },
+    },
+    "Message": {
+        "type": "object",
+        "required": ["id", "sender", "text", "timestamp"],
+        "properties": {
+            "id": {"type": "string", "description": "wamid, <wamid>:<n> for the assistant's replies, out-<n> for ours"},
+            "conversation_id": {"type": "string"},
+            "sender": {"type": "string", "enum": ["customer", "bot", "attendant"]},
+            "text": {"type": "string"},
+            "timestamp": {"type": "string", "format": "date-time"},
+            "attendant_id": {"type": "string", "nullable": True},
+            "status": {"type": "string", "enum": ["pending", "sending", "sent", "delivered", "read", "failed",
+                                                   "suppressed", "logged"],
+                       "description": "Delivery state of attendant and system messages"},
+            "status_reason": {"type": "string", "nullable": True},
+        },
+    },
+    "Appointment": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "conversation_id": {"type": "string"},
+            "customer_name": {"type": "string", "nullable": True},
+            "starts_at": {"type": "string", "format": "date-time"},
+            "starts_at_text": {"type": "string"},
+            "service": {"type": "string", "nullable": True},
+            "note": {"type": "string", "nullable": True},
+            "status": {"type": "string", "enum": ["requested", "confirmed", "declined"]},
+            "answered_by": {"type": "string", "nullable": True},
+        },
+    },
+    "Device": {
+        "type": "object",
+        "required": ["token", "platform"],
+        "properties": {
+            "token": {"type": "string"},
+            "platform": {"type": "string", "enum": ["android", "ios"]},
+            "attendant_id": {"type": "string"},
+        },
+    },
+}
+
+
+def _paths() -> Dict[str, Any]:
+    conversation_id = _conversation_id()
+    return {
+        "/devices": {
+            "post": {
+                "summary": "Register the caller's device for pushes (idempotent per token)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Device")}}},
+                "responses": {"201": _json(_ref("Device"), "Registered"), **_errors(400, 413)},
+            }
+        },
+        "/conversations": {
+            "get": {
+                "summary": "Conversations, newest activity first",
+                "parameters": [{"name": "status", "in": "query", "required": False,
+                                "schema": {"type": "string", "enum": ["bot", "waiting", "human", "closed"]}}],
+                "responses": {
+                    "200": _json({"type": "object", "properties": {"conversations": {"type": "array", "items": _ref("Conversation")}}}, "The list"),
+                    **_errors(400),
+                },
+            }
+        },
+        "/conversations/{conversation_id}": {
+            "get": {
+                "summary": "One conversation",
+                "parameters": [conversation_id],
+                "responses": {"200": _json(_ref("Conversation"), "The conversation"), **_errors(404)},
+            }
+        },
+        "/conversations/{conversation_id}/messages": {
+            "get": {
+                "summary": "History in order: customer, assistant and attendant turns",
+                "parameters": [conversation_id, {"name": "after", "in": "query", "required": False,
+                                                  "schema": {"type": "string"}, "description": "a message id"}],
+                "responses": {
+                    "200": _json({"type": "object", "properties": {"messages": {"type": "array", "items": _ref("Message")}}}, "The history"),
+                    **_errors(400, 404),
+                },
+            },
+            "post": {
+                "summary": "Send text to the customer over WhatsApp (caller must hold the conversation)",
+                "parameters": [conversation_id],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["text"],
+                    "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 4096}}}}}},
+                "responses": {
+                    "202": _json({"type": "object", "properties": {"id": {"type": "string"}, "message": _ref("Message")}}, "Queued"),
+                    **_errors(400, 404, 409, 413),
+                },
+            },
+        },
+        "/conversations/{conversation_id}/claim": {
+            "post": {
+                "summary": "Take a waiting (or bot) conversation; one of racing claims wins",
+                "parameters": [conversation_id],
+                "responses": {"200": _json(_ref("Conversation"), "Claimed"), **_errors(404, 409)},
+            }
+        },
+        "/conversations/{conversation_id}/release": {
+            "post": {
+                "summary": "Give the conversation back to the assistant (holder or admin)",
+                "parameters": [conversation_id],
+                "responses": {"200": _json(_ref("Conversation"), "Released"), **_errors(404, 409)},
+            }
+        },
+        "/appointments": {
+            "get": {
+                "summary": "Scheduling requests, soonest first",
+                "parameters": [{"name": "status", "in": "query", "required": False,
+                                "schema": {"type": "string", "enum": ["requested", "confirmed", "declined"]}}],
+                "responses": {
+                    "200": _json({"type": "object", "properties": {"appointments": {"type": "array", "items": _ref("Appointment")}}}, "The list"),
+                    **_errors(400),
+                },
+            }
+        },
+        **{
+            f"/appointments/{{appointment_id}}/{answer}": {
+                "post": {
+                    "summary": f"{answer.title()} the request and tell the customer over WhatsApp",
+                    "parameters": [{"name": "appointment_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                    "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {"message": {"type": "string", "maxLength": 4096}}}}}},
+                    "responses": {"200": _json(_ref("Appointment"), "Answered"), **_errors(400, 404, 409)},
+                }
+            }
+            for answer in ("confirm", "decline")
+        },
+        "/stream": {
+            "get": {
+                "summary": "Server-Sent Events: conversation.updated, message.created, message.status "
+                           "(also appointment.created, appointment.updated); resume with Last-Event-ID",
+                "parameters": [{"name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "text/event-stream",
+                                      "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                              **_errors(400)},
+            }
+        },
+        "/openapi.json": {
+            "get": {"summary": "This document", "security": [],
+                    "responses": {"200": {"description": "OpenAPI 3 document"}}}
+        },
+    }
+
+
+def openapi_document() -> Dict[str, Any]:
+    """The whole document."""
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Attendant API", "version": "1.0.0",
+                 "description": "REST API for the attendant app: queue, claim, history, reply, release, stream."},
+        "servers": [{"url": BASE_PATH}],
+        "security": [{"bearerAuth": []}],
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "schemas": _SCHEMAS,
+        },
+    }
+
+
+def documented_operations() -> List[tuple]:
+    """(method, path) pairs the document describes, for the route check."""
+    return sorted((method.upper(), path) for path, item in _paths().items() for method in item)
