@@ -112,6 +112,7 @@ class WhatsAppInput(InputChannel):
         )
         self.process_messages = process_messages
         self._workers: Optional["_Workers"] = None
+        self._stopping = False
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         """Messages Rasa sends outside a turn are queued like every reply."""
@@ -146,6 +147,7 @@ class WhatsAppInput(InputChannel):
 
         @webhook.listener("before_server_stop")
         async def stop_workers(_: Any, __: Any) -> None:
+            self._stopping = True  # new deliveries get 503 so Meta retries them on another replica
             if self._workers is not None:
                 await self._workers.stop()
 
@@ -181,8 +183,10 @@ class WhatsAppInput(InputChannel):
         return dataclasses.replace(delivery, messages=kept)
 
     async def _store(self, delivery: WebhookDelivery) -> HTTPResponse:
-        runtime = get_runtime()
+        if self._stopping:
+            return error_response(503, "shutting_down", "This replica is stopping; retry.")
         try:
+            runtime = get_runtime()
             stored = await runtime.database.run(store_delivery, runtime.database, delivery)
         except DatabaseUnavailable:
             logger.error("whatsapp.delivery.store_failed", extra={"messages": len(delivery.messages)})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from pathlib import Path
@@ -33,6 +34,10 @@ def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     monkeypatch.setattr("supportdesk.settings.PROJECT_ROOT", tmp_path)
     reset_settings_cache()
     reset_runtime()
+    for name in ("supportdesk", "channels", "actions"):  # undo the service's log setup so caplog sees records
+        logger = logging.getLogger(name)
+        monkeypatch.setattr(logger, "handlers", [])
+        monkeypatch.setattr(logger, "propagate", True)
     yield
     reset_runtime()
     reset_settings_cache()

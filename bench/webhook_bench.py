@@ -1,0 +1,229 @@
+"""Webhook benchmark: our WhatsApp channel against stock Rasa's REST channel, same model, same run.
+
+    .venv/bin/python bench/webhook_bench.py [--messages 200] [--concurrency 1,10,50] [--replicas 1]
+
+For each concurrency it sends `--messages` signed webhooks (one per new customer, saying
+"hello", answered by a rule) and measures the webhook's acknowledgement latency and the
+end-to-end time until the reply reaches a local fake Graph API; then the same messages
+through stock Rasa's REST channel (`rest:` credentials), whose answer is the reply. Prints a
+table; a benchmark, never a test. With `--replicas 2` (needs TEST_POSTGRES_URL and
+TEST_REDIS_URL, e.g. from scripts/start-test-services.sh) webhooks alternate between two
+replicas sharing PostgreSQL and Redis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import aiohttp
+from aiohttp import web
+
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+
+from supportdesk.webhook_signature import sign  # noqa: E402
+from tests.fixture_files import APP_SECRET  # noqa: E402
+from tests.integration.service import RunningService, free_port, service_env, text_delivery  # noqa: E402
+
+BENCH_TOKEN = "EAAGbenchtoken0123456789"
+
+
+class ReplyClock:
+    """A minimal Graph API (`/{version}/{phone_number_id}/messages`) noting when each customer's first reply arrives."""
+
+    def __init__(self) -> None:
+        self.first_reply: Dict[str, float] = {}
+        self.port = free_port()
+        self._ids = 0
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._ready = threading.Event()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v24.0"
+
+    async def _messages(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if body.get("status") == "read":
+            return web.json_response({"success": True})
+        self.first_reply.setdefault(body["to"], time.perf_counter())
+        self._ids += 1
+        return web.json_response(
+            {"messaging_product": "whatsapp", "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+             "messages": [{"id": f"wamid.BENCH{self._ids}"}]}
+        )
+
+    def start(self) -> "ReplyClock":
+        def serve() -> None:
+            self._loop = asyncio.new_event_loop()
+            app = web.Application()
+            app.router.add_post("/{version}/{phone}/messages", self._messages)
+            runner = web.AppRunner(app, access_log=None)
+            self._loop.run_until_complete(runner.setup())
+            self._loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.port).start())
+            self._ready.set()
+            self._loop.run_forever()
+
+        threading.Thread(target=serve, daemon=True).start()
+        self._ready.wait(10)
+        return self
+
+
+def percentile(values: List[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+async def _run_bounded(concurrency: int, jobs: List, worker) -> List:
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def one(job):
+        async with semaphore:
+            return await worker(job)
+
+    return await asyncio.gather(*(one(job) for job in jobs))
+
+
+async def bench_whatsapp(urls: List[str], clock: ReplyClock, messages: int, concurrency: int) -> Dict[str, float]:
+    run_id = uuid.uuid4().hex[:6]
+    prefix = int(run_id, 16) % 10_000
+    customers = [f"99{prefix:04d}{index:06d}" for index in range(messages)]
+    posted: Dict[str, float] = {}
+    acks: List[float] = []
+    statuses: Dict[int, int] = {}
+    async with aiohttp.ClientSession() as session:
+
+        async def post(index: int):
+            customer = customers[index]
+            body = text_delivery(customer, f"wamid.bench.{run_id}.{index}", "hello")
+            headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, APP_SECRET)}
+            url = urls[index % len(urls)] + "/webhooks/whatsapp/webhook"
+            started = time.perf_counter()
+            posted[customer] = started
+            async with session.post(url, data=body, headers=headers) as response:
+                await response.read()
+                acks.append((time.perf_counter() - started) * 1000)
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+
+        first = time.perf_counter()
+        await _run_bounded(concurrency, list(range(messages)), post)
+        deadline = time.perf_counter() + 300
+        while time.perf_counter() < deadline and not all(c in clock.first_reply for c in customers):
+            await asyncio.sleep(0.05)
+    replied = [clock.first_reply[c] - posted[c] for c in customers if c in clock.first_reply]
+    last = max(clock.first_reply.get(c, first) for c in customers)
+    return {
+        "ack_p50": percentile(acks, 0.50), "ack_p95": percentile(acks, 0.95), "ack_p99": percentile(acks, 0.99),
+        "e2e_p50": percentile(replied, 0.5) * 1000 if replied else float("nan"),
+        "e2e_p95": percentile(replied, 0.95) * 1000 if replied else float("nan"),
+        "throughput": len(replied) / (last - first) if replied else 0.0,
+        "lost": messages - len(replied), "non_200": sum(n for s, n in statuses.items() if s != 200),
+    }
+
+
+async def bench_rest(url: str, messages: int, concurrency: int) -> Dict[str, float]:
+    run_id = uuid.uuid4().hex[:8]
+    latencies: List[float] = []
+    answered = 0
+    async with aiohttp.ClientSession() as session:
+
+        async def post(index: int):
+            nonlocal answered
+            started = time.perf_counter()
+            payload = {"sender": f"rest-{run_id}-{index}", "message": "hello"}
+            async with session.post(url + "/webhooks/rest/webhook", json=payload) as response:
+                replies = await response.json()
+                latencies.append((time.perf_counter() - started) * 1000)
+                answered += 1 if replies else 0
+
+        first = time.perf_counter()
+        await _run_bounded(concurrency, list(range(messages)), post)
+        total = time.perf_counter() - first
+    return {
+        "ack_p50": percentile(latencies, 0.5), "ack_p95": percentile(latencies, 0.95), "ack_p99": percentile(latencies, 0.99),
+        "e2e_p50": percentile(latencies, 0.5), "e2e_p95": percentile(latencies, 0.95),
+        "throughput": answered / total, "lost": messages - answered, "non_200": 0,
+    }
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def print_table(rows: List[Tuple[str, int, Dict[str, float]]]) -> None:
+    header = f"{'channel':<24}{'conc':>5}{'ack p50':>9}{'ack p95':>9}{'ack p99':>9}{'e2e p50':>9}{'e2e p95':>9}{'msg/s':>8}{'lost':>6}{'non200':>7}"
+    print(header)
+    print("-" * len(header))
+    for name, concurrency, result in rows:
+        print(
+            f"{name:<24}{concurrency:>5}{result['ack_p50']:>9.1f}{result['ack_p95']:>9.1f}{result['ack_p99']:>9.1f}"
+            f"{result['e2e_p50']:>9.0f}{result['e2e_p95']:>9.0f}{result['throughput']:>8.1f}{int(result['lost']):>6}{int(result['non_200']):>7}"
+        )
+    print("latencies in ms; REST's ack = its answer (it replies in the response); e2e = POST to reply at the fake Graph API")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=200)
+    parser.add_argument("--concurrency", default="1,10,50")
+    parser.add_argument("--replicas", type=int, default=1, choices=(1, 2))
+    parser.add_argument("--skip-rest", action="store_true")
+    args = parser.parse_args()
+    levels = [int(level) for level in args.concurrency.split(",")]
+    workdir = Path(tempfile.mkdtemp(prefix="webhook-bench-"))
+    clock = ReplyClock().start()
+    if args.replicas == 2:
+        database_url, redis_url = os.environ.get("TEST_POSTGRES_URL"), os.environ.get("TEST_REDIS_URL")
+        if not database_url or not redis_url:
+            print('--replicas 2 needs TEST_POSTGRES_URL and TEST_REDIS_URL: eval "$(scripts/start-test-services.sh)"')
+            return 2
+        extra = {"REDIS_URL": redis_url}
+    else:
+        database_url, extra = f"sqlite:///{workdir / 'bench.db'}", {}
+    env = service_env(database_url, clock.url, WHATSAPP_ACCESS_TOKEN=BENCH_TOKEN, **extra)
+    replicas = [RunningService(workdir / "ours-1", env).start()]
+    if args.replicas == 2:
+        replicas.append(RunningService(workdir / "ours-2", env, action_port=replicas[0].action_port, start_actions=False).start())
+    rows = []
+    try:
+        asyncio.run(bench_whatsapp([r.url for r in replicas], clock, 10, 5))  # warm-up: models, connections
+        for level in levels:
+            rows.append((f"whatsapp x{args.replicas} (ours)", level, asyncio.run(
+                bench_whatsapp([r.url for r in replicas], clock, args.messages, level))))
+        rss = [rss_mb(process.pid) for replica in replicas for name, process, _ in replica.processes if name == "rasa"]
+    finally:
+        for replica in replicas:
+            replica.stop()
+    if not args.skip_rest:
+        rest = RunningService(workdir / "rest", service_env(f"sqlite:///{workdir / 'rest.db'}", "http://127.0.0.1:9"),
+                              credentials="rest:\n").start()
+        try:
+            asyncio.run(bench_rest(rest.url, 10, 5))
+            for level in levels:
+                rows.append(("rest (stock Rasa)", level, asyncio.run(bench_rest(rest.url, args.messages, level))))
+        finally:
+            rest.stop()
+    print_table(rows)
+    print(f"RSS of our Rasa process(es) after the run: {', '.join(f'{value:.0f} MB' for value in rss)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

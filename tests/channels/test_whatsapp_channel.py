@@ -1,0 +1,184 @@
+"""The real WhatsApp channel through Sanic's test client, driven by the signed fixture files."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from sanic import Sanic
+
+from channels.whatsapp import MAX_BODY_BYTES, WhatsAppInput
+from supportdesk import outbox
+from supportdesk.conversations import load_conversation
+from supportdesk.database import DatabaseUnavailable
+from supportdesk.runtime import get_runtime, reset_runtime
+from supportdesk.settings import reset_settings_cache
+from supportdesk.webhook_signature import sign
+from tests.fixture_files import APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN, fixture_bytes, fixture_signature, webhook_fixture_names
+
+_apps = iter(range(10**6))
+
+
+async def _ignore(_message) -> None:
+    return None
+
+
+def make_app(**channel_options) -> Sanic:
+    app = Sanic(f"whatsapp_test_{next(_apps)}")
+    channel = WhatsAppInput(process_messages=False, **channel_options)
+    app.blueprint(channel.blueprint(_ignore), url_prefix="/webhooks/whatsapp")
+    return app
+
+
+@pytest.fixture(autouse=True)
+def whatsapp_settings(monkeypatch):
+    monkeypatch.setenv("WHATSAPP_APP_SECRET", APP_SECRET)
+    monkeypatch.setenv("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN)
+    monkeypatch.setenv("WHATSAPP_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
+    reset_settings_cache()
+
+
+@pytest.fixture
+def app() -> Sanic:
+    return make_app()
+
+
+async def post(app: Sanic, body: bytes, signature=None, sign_it: bool = True):
+    headers = {"Content-Type": "application/json"}
+    if signature is not None:
+        headers["X-Hub-Signature-256"] = signature
+    elif sign_it:
+        headers["X-Hub-Signature-256"] = sign(body, APP_SECRET)
+    _, response = await app.asgi_client.post("/webhooks/whatsapp/webhook", content=body, headers=headers)
+    return response
+
+
+def count(sql: str, params=()) -> int:
+    return get_runtime().database.execute(sql, params)[0]["n"]
+
+
+async def test_verification_echoes_the_challenge_only_for_our_token(app):
+    query = "hub.mode=subscribe&hub.verify_token={}&hub.challenge=1158201444"
+    _, ok = await app.asgi_client.get("/webhooks/whatsapp/webhook?" + query.format(VERIFY_TOKEN))
+    assert (ok.status, ok.text, ok.headers["content-type"].split(";")[0]) == (200, "1158201444", "text/plain")
+    _, wrong = await app.asgi_client.get("/webhooks/whatsapp/webhook?" + query.format("nope"))
+    assert wrong.status == 403
+    _, missing = await app.asgi_client.get("/webhooks/whatsapp/webhook?hub.mode=subscribe&hub.challenge=1")
+    assert missing.status == 403
+
+
+@pytest.mark.parametrize("name", webhook_fixture_names("inbound_"))
+async def test_every_inbound_fixture_is_stored_once_per_message(app, name):
+    body = fixture_bytes(name)
+    response = await post(app, body, signature=fixture_signature(name))
+    assert response.status == 200, response.text
+    messages = [m for e in json.loads(body)["entry"] for c in e["changes"] for m in c["value"].get("messages", [])]
+    assert count("SELECT COUNT(*) AS n FROM inbox_messages") == len(messages)
+    stored = {row["wamid"]: row["kind"] for row in get_runtime().database.execute("SELECT wamid, kind FROM inbox_messages")}
+    assert stored == {m["id"]: m["type"] for m in messages}
+    again = await post(app, body, signature=fixture_signature(name))
+    assert again.status == 200 and again.json["new"] == 0 and again.json["duplicates"] == len(messages)
+    assert count("SELECT COUNT(*) AS n FROM inbox_messages") == len(messages)
+
+
+async def test_signature_is_checked_before_anything_else(app):
+    body = fixture_bytes("inbound_text.json")
+    assert (await post(app, body, sign_it=False)).status == 401
+    assert (await post(app, body, signature="sha256=" + "0" * 64)).status == 403
+    assert (await post(app, body, signature="sha1=abc")).status == 403
+    reserialised = json.dumps(json.loads(body)).encode()
+    assert (await post(app, reserialised, signature=fixture_signature("inbound_text.json"))).status == 403
+    assert count("SELECT COUNT(*) AS n FROM inbox_messages") == 0
+
+
+async def test_raw_non_ascii_body_verifies_over_its_bytes(app):
+    body = fixture_bytes("inbound_text_unicode.json")
+    assert any(byte > 127 for byte in body)
+    response = await post(app, body, signature=fixture_signature("inbound_text_unicode.json"))
+    assert response.status == 200
+
+
+async def test_errors_are_json_without_tracebacks(app):
+    too_big = b'{"object":"whatsapp_business_account","entry":[]' + b" " * MAX_BODY_BYTES + b"}"
+    big = await post(app, too_big)
+    assert big.status == 413 and big.json["error"] == "payload_too_large"
+    malformed = await post(app, b"{not json")
+    assert malformed.status == 400 and set(malformed.json) == {"error", "message"}
+    not_envelope = await post(app, b"[1, 2, 3]")
+    assert not_envelope.status == 400
+    for response in (big, malformed, not_envelope):
+        assert "Traceback" not in response.text
+
+
+async def test_database_down_answers_503_so_meta_retries(app, monkeypatch):
+    def unavailable(*_args, **_kwargs):
+        raise DatabaseUnavailable("connection refused")
+
+    monkeypatch.setattr("channels.whatsapp.store_delivery", unavailable)
+    response = await post(app, fixture_bytes("inbound_text.json"), signature=fixture_signature("inbound_text.json"))
+    assert response.status == 503 and response.json["error"] == "storage_unavailable"
+
+
+async def test_a_second_instance_on_the_same_database_sees_the_duplicate(app):
+    body, signature = fixture_bytes("inbound_batch_three_messages.json"), fixture_signature("inbound_batch_three_messages.json")
+    assert (await post(app, body, signature=signature)).json["new"] == 3
+    reset_runtime()  # a new process would have its own connections and runtime
+    other = make_app()
+    assert (await post(other, body, signature=signature)).json == {"status": "received", "new": 0, "duplicates": 3}
+
+
+async def test_messages_for_another_business_number_are_ignored(monkeypatch):
+    monkeypatch.setenv("WHATSAPP_PHONE_NUMBER_ID", "999999999")
+    reset_settings_cache()
+    other_number = make_app()
+    response = await post(other_number, fixture_bytes("inbound_text.json"), signature=fixture_signature("inbound_text.json"))
+    assert response.status == 200 and response.json["new"] == 0
+    assert count("SELECT COUNT(*) AS n FROM inbox_messages") == 0
+
+
+def queue_reply(wamid: str, conversation_id: str = "16315551181") -> int:
+    database = get_runtime().database
+    with database.transaction() as cursor:
+        cursor.execute(
+            "INSERT INTO conversations (id, last_inbound_at, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            (conversation_id, time.time(), time.time(), time.time()),
+        )
+        [outbox_id] = outbox.enqueue(
+            cursor, [outbox.OutboxDraft(conversation_id, {"type": "text", "text": {"body": "hi"}}, "attendant")], time.time()
+        )
+    outbox.finish(database, outbox_id, "sent", wamid=wamid)
+    return outbox_id
+
+
+@pytest.mark.parametrize("name, state", [("status_sent.json", "sent"), ("status_delivered.json", "delivered"), ("status_read.json", "read")])
+async def test_statuses_move_the_delivery_state_forward(app, name, state):
+    wamid = json.loads(fixture_bytes(name))["entry"][0]["changes"][0]["value"]["statuses"][0]["id"]
+    outbox_id = queue_reply(wamid)
+    assert (await post(app, fixture_bytes(name), signature=fixture_signature(name))).status == 200
+    row = get_runtime().database.execute("SELECT state FROM outbox_messages WHERE id = ?", (outbox_id,))[0]
+    assert row["state"] == state
+    events = get_runtime().database.execute("SELECT event, data FROM stream_events WHERE event = 'message.status'")
+    assert json.loads(events[-1]["data"])["status"] == state
+
+
+async def test_a_read_status_is_never_undone_by_a_late_delivered(app):
+    wamid = json.loads(fixture_bytes("status_read.json"))["entry"][0]["changes"][0]["value"]["statuses"][0]["id"]
+    delivered_wamid = json.loads(fixture_bytes("status_delivered.json"))["entry"][0]["changes"][0]["value"]["statuses"][0]["id"]
+    if wamid != delivered_wamid:
+        pytest.skip("the fixtures describe different messages")
+    outbox_id = queue_reply(wamid)
+    await post(app, fixture_bytes("status_read.json"), signature=fixture_signature("status_read.json"))
+    await post(app, fixture_bytes("status_delivered.json"), signature=fixture_signature("status_delivered.json"))
+    assert get_runtime().database.execute("SELECT state FROM outbox_messages WHERE id = ?", (outbox_id,))[0]["state"] == "read"
+
+
+async def test_failed_131047_records_the_reason_and_closes_the_window(app):
+    name = "status_failed_131047.json"
+    value = json.loads(fixture_bytes(name))["entry"][0]["changes"][0]["value"]["statuses"][0]
+    outbox_id = queue_reply(value["id"], conversation_id=value["recipient_id"])
+    assert (await post(app, fixture_bytes(name), signature=fixture_signature(name))).status == 200
+    row = get_runtime().database.execute("SELECT state, failure_code, failure_reason FROM outbox_messages WHERE id = ?", (outbox_id,))[0]
+    assert (row["state"], row["failure_code"], row["failure_reason"]) == ("failed", 131047, "re_engagement_required")
+    conversation = load_conversation(get_runtime().database, value["recipient_id"])
+    assert conversation.window_closed and not conversation.window_open()

@@ -1,0 +1,171 @@
+"""Runs the real service for integration tests: `rasa run` and the action server as processes.
+
+Settings point every outside peer at local fakes (Graph API, OpenAI, FCM), so the real
+client libraries speak the real wire protocol. Logs go to files under the test's tmp dir.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, Optional
+
+import requests
+
+from supportdesk.attendant_tokens import mint_token
+from supportdesk.webhook_signature import sign
+from tests.fixture_files import APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN, fixture_bytes
+
+PROJECT = Path(__file__).resolve().parents[2]
+MODEL = PROJECT / "models" / "current.tar.gz"
+RASA = PROJECT / ".venv" / "bin" / "rasa"
+JWT_SECRET = "integration-attendant-secret-0123456789"
+START_TIMEOUT_SECONDS = 180
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def text_delivery(customer: str, wamid: str, text: str, name: str = "Kerry Fisher", timestamp: Optional[int] = None) -> bytes:
+    """A Cloud API text webhook (the fixture's shape) for one customer message."""
+    body = json.loads(fixture_bytes("inbound_text.json"))
+    value = body["entry"][0]["changes"][0]["value"]
+    value["contacts"][0].update({"wa_id": customer, "profile": {"name": name}})
+    message = value["messages"][0]
+    message.update({"from": customer, "id": wamid, "timestamp": str(timestamp or int(time.time())), "text": {"body": text}})
+    return json.dumps(body).encode("utf-8")
+
+
+class RunningService:
+    """One replica of Rasa (with both channels) plus, optionally, its action server."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        env: Dict[str, str],
+        action_port: Optional[int] = None,
+        start_actions: bool = True,
+        credentials: Optional[str] = None,
+    ):
+        if not MODEL.exists():
+            raise RuntimeError(f"{MODEL} is missing: run `make train` (make test trains before pytest)")
+        self.workdir = workdir
+        self.port = free_port()
+        self.action_port = action_port or free_port()
+        self.env = {**os.environ, **env, "PYTHONUNBUFFERED": "1", "LOG_FORMAT": "json"}
+        self.processes: list = []
+        self._start_actions = start_actions
+        self._credentials = credentials if credentials is not None else (PROJECT / "credentials.example.yml").read_text()
+        self._ready_path = "/webhooks/whatsapp/" if credentials is None else "/"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "RunningService":
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        endpoints = self.workdir / "endpoints.yml"
+        endpoints.write_text(
+            (PROJECT / "endpoints.yml").read_text().replace("localhost:5055", f"127.0.0.1:{self.action_port}")
+        )
+        credentials = self.workdir / "credentials.yml"
+        credentials.write_text(self._credentials)
+        if self._start_actions:
+            self._spawn("actions", [str(RASA), "run", "actions", "--port", str(self.action_port), "--actions", "actions"])
+        self._spawn(
+            "rasa",
+            [str(RASA), "run", "--port", str(self.port), "--credentials", str(credentials), "--endpoints", str(endpoints),
+             "--model", str(MODEL), "--interface", "127.0.0.1"],
+        )
+        self.wait_ready()
+        return self
+
+    def _spawn(self, name: str, command: list) -> None:
+        log = open(self.workdir / f"{name}-{self.port}.log", "ab")
+        process = subprocess.Popen(command, cwd=PROJECT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.processes.append((name, process, log))
+
+    def wait_ready(self) -> None:
+        deadline = time.time() + START_TIMEOUT_SECONDS
+        checks = [f"{self.url}{self._ready_path}"]
+        if self._start_actions:
+            checks.append(f"http://127.0.0.1:{self.action_port}/health")
+        while time.time() < deadline:
+            for name, process, _ in self.processes:
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {process.returncode}; see {self.workdir}")
+            try:
+                if all(requests.get(url, timeout=1).status_code == 200 for url in checks):
+                    time.sleep(0.5)  # after_server_start listeners (workers, timers) finish right after
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"service did not start in {START_TIMEOUT_SECONDS}s; logs in {self.workdir}")
+
+    def stop(self, kill: bool = False) -> None:
+        for _, process, log in reversed(self.processes):
+            if process.poll() is None:
+                process.kill() if kill else process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            log.close()
+        self.processes = []
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.workdir.glob("*.log")))
+
+    def post_webhook(self, body: bytes, signature: Optional[str] = "sign") -> requests.Response:
+        headers = {"Content-Type": "application/json"}
+        if signature == "sign":
+            headers["X-Hub-Signature-256"] = sign(body, APP_SECRET)
+        elif signature is not None:
+            headers["X-Hub-Signature-256"] = signature
+        return requests.post(f"{self.url}/webhooks/whatsapp/webhook", data=body, headers=headers, timeout=10)
+
+    def api(self, method: str, path: str, token: Optional[str], **kwargs) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return requests.request(method, f"{self.url}/webhooks/attendant{path}", headers=headers, timeout=15, **kwargs)
+
+
+def attendant_token(sub: str, role: str = "attendant") -> str:
+    return mint_token(JWT_SECRET, sub, sub.title(), role)
+
+
+def service_env(database_url: str, graph_url: str, **extra: str) -> Dict[str, str]:
+    """Settings for a service wired to the fakes."""
+    env = {
+        # Empty values win over a developer's .env: nothing reaches a real service.
+        "OPENAI_API_KEY": "",
+        "OPENAI_BASE_URL": "",
+        "FCM_SERVICE_ACCOUNT_FILE": "",
+        "FCM_PROJECT_ID": "",
+        "REDIS_URL": "",
+        "WHATSAPP_ACCESS_TOKEN": "",
+        "DATABASE_URL": database_url,
+        "WHATSAPP_APP_SECRET": APP_SECRET,
+        "WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+        "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+        "WHATSAPP_API_URL": graph_url,
+        "ATTENDANT_JWT_SECRET": JWT_SECRET,
+        "BUSINESS_HOURS": "mon-sun 00:00-24:00",
+        "BUSINESS_TIMEZONE": "UTC",
+        "GRAPH_BACKOFF_BASE_SECONDS": "0.2",
+        "GRAPH_BACKOFF_CAP_SECONDS": "1",
+    }
+    env.update(extra)
+    return env
