@@ -142,6 +142,7 @@ class WhatsAppInput(InputChannel):
 
         @webhook.listener("after_server_start")
         async def start_workers(app: Any, _: Any) -> None:
+            self._stopping = False
             if self.process_messages:
                 self._workers = _Workers.start(get_runtime(), on_new_message, app)
 

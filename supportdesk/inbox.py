@@ -136,18 +136,25 @@ def claim_conversations(database: Database, owner: str, lease_seconds: float, li
     for candidate in candidates:
         if len(claimed) >= limit:
             break
-        if acquire_lease(database, candidate["conversation_id"], owner, lease_seconds, now):
+        if acquire_lease(database, candidate["conversation_id"], owner, lease_seconds, now, extend_own=False):
             claimed.append(candidate["conversation_id"])
     return claimed
 
 
-def acquire_lease(database: Database, conversation_id: str, owner: str, lease_seconds: float, now: float) -> bool:
-    """Take (or extend) the lease on one conversation; False when another worker holds it."""
+def acquire_lease(
+    database: Database, conversation_id: str, owner: str, lease_seconds: float, now: float, extend_own: bool = True
+) -> bool:
+    """Take the lease on one conversation (or extend our own); False when someone else holds it.
+
+    With `extend_own=False` a live lease of ours also refuses: a claim must never start a
+    second task on a conversation this worker is already processing.
+    """
+    own_clause = " OR conversation_leases.owner = excluded.owner" if extend_own else ""
     with database.transaction() as cursor:
         cursor.execute(
-            """INSERT INTO conversation_leases (conversation_id, owner, lease_until) VALUES (?, ?, ?)
+            f"""INSERT INTO conversation_leases (conversation_id, owner, lease_until) VALUES (?, ?, ?)
                ON CONFLICT (conversation_id) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
-               WHERE conversation_leases.lease_until < ? OR conversation_leases.owner = excluded.owner""",
+               WHERE conversation_leases.lease_until < ?{own_clause}""",
             (conversation_id, owner, now + lease_seconds, now),
         )
         return cursor.rowcount == 1

@@ -41,6 +41,7 @@ class InboxWorker:
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._tasks: Set[asyncio.Task] = set()
+        self._active: Set[str] = set()  # conversations this worker is processing now
 
     def wake(self) -> None:
         """Look for pending messages now instead of at the next poll."""
@@ -60,6 +61,9 @@ class InboxWorker:
                 except Exception:
                     logger.exception("inbox.claim.failed")
             for conversation_id in claimed:
+                if conversation_id in self._active:
+                    continue
+                self._active.add(conversation_id)
                 task = asyncio.create_task(self._work_on(conversation_id))
                 self._tasks.add(task)
                 task.add_done_callback(self._task_done)
@@ -89,6 +93,7 @@ class InboxWorker:
         except Exception:
             logger.exception("inbox.conversation.failed", extra={"conversation": mask_phone(conversation_id)})
         finally:
+            self._active.discard(conversation_id)
             try:
                 await self._database.run(inbox.release_lease, self._database, conversation_id, self._owner)
             except Exception:

@@ -93,10 +93,15 @@ async def test_signature_is_checked_before_anything_else(app):
 
 
 async def test_raw_non_ascii_body_verifies_over_its_bytes(app):
-    body = fixture_bytes("inbound_text_unicode.json")
-    assert any(byte > 127 for byte in body)
-    response = await post(app, body, signature=fixture_signature("inbound_text_unicode.json"))
-    assert response.status == 200
+    escaped = fixture_bytes("inbound_text_unicode.json")  # Meta escapes non-ASCII as \uXXXX
+    assert (await post(app, escaped, signature=fixture_signature("inbound_text_unicode.json"))).status == 200
+    raw = json.dumps(json.loads(escaped), ensure_ascii=False, indent=1).encode("utf-8")
+    raw = raw.replace(b"wamid.", b"wamid.raw.")
+    assert any(byte > 127 for byte in raw)
+    assert (await post(app, raw, signature=sign(raw, APP_SECRET))).status == 200
+    assert (await post(app, raw, signature=sign(raw.decode("utf-8").encode("utf-16"), APP_SECRET))).status == 403
+    texts = [json.loads(row["payload"]) for row in get_runtime().database.execute("SELECT payload FROM inbox_messages")]
+    assert len(texts) == 2
 
 
 async def test_errors_are_json_without_tracebacks(app):
@@ -179,6 +184,6 @@ async def test_failed_131047_records_the_reason_and_closes_the_window(app):
     outbox_id = queue_reply(value["id"], conversation_id=value["recipient_id"])
     assert (await post(app, fixture_bytes(name), signature=fixture_signature(name))).status == 200
     row = get_runtime().database.execute("SELECT state, failure_code, failure_reason FROM outbox_messages WHERE id = ?", (outbox_id,))[0]
-    assert (row["state"], row["failure_code"], row["failure_reason"]) == ("failed", 131047, "re_engagement_required")
+    assert (row["state"], row["failure_code"], row["failure_reason"]) == ("failed", 131047, "window_closed")
     conversation = load_conversation(get_runtime().database, value["recipient_id"])
     assert conversation.window_closed and not conversation.window_open()

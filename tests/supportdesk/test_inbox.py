@@ -76,6 +76,7 @@ def test_a_conversation_is_leased_to_one_worker(database: Database) -> None:
     _store(database, fixture_bytes("inbound_batch_three_messages.json"))
     assert sorted(inbox.claim_conversations(database, "replica-a", 30, 10)) == sorted([JOAO, KERRY])
     assert inbox.claim_conversations(database, "replica-b", 30, 10) == []
+    assert inbox.claim_conversations(database, "replica-a", 30, 10) == []  # never a second task on its own lease
     inbox.release_lease(database, KERRY, "replica-a")
     assert inbox.claim_conversations(database, "replica-b", 30, 10) == [KERRY]
 
