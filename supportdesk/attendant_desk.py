@@ -95,7 +95,7 @@ class AttendantDesk:
         )
         if result.changed:
             logger.info("handoff.released", extra={"conversation": mask_phone(conversation_id), "attendant": attendant.id})
-            await self._write_tracker(conversation_id, [tracker_bridge.resume()])
+            await self._write_tracker(conversation_id, tracker_bridge.resume())
             await self.send_system_message(conversation_id, "utter_handoff_released")
         return result
 
@@ -210,7 +210,7 @@ class AttendantDesk:
             await notify(self.database, self.pushes, handoff_push(conversation, reminder=True))
             await self.send_system_message(conversation.id, "utter_handoff_still_waiting")
         elif kind is TimerKind.GIVE_UP:
-            await self._write_tracker(conversation.id, [tracker_bridge.resume()])
+            await self._write_tracker(conversation.id, tracker_bridge.resume())
             await self.send_system_message(conversation.id, "utter_handoff_gave_up")
         else:
             await notify(self.database, self.pushes, idle_push(conversation), attendant_id=conversation.assigned_to)

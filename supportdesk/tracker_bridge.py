@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence
 
-from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, Event
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed, Event
 
 
 async def append_events(agent: Any, conversation_id: str, events: Sequence[Event]) -> None:
@@ -47,6 +48,11 @@ def pause() -> ConversationPaused:
     return ConversationPaused()
 
 
-def resume() -> ConversationResumed:
-    """The assistant answers again."""
-    return ConversationResumed()
+def resume() -> List[Event]:
+    """The assistant answers again, from a listening state.
+
+    While paused Rasa logs the customer's messages but runs no action, so the last action is
+    still the handoff; without a fresh `action_listen` the next message would not match the
+    designers' rules (which start after `action_listen`).
+    """
+    return [ConversationResumed(), ActionExecuted(ACTION_LISTEN_NAME)]

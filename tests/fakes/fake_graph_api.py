@@ -1,64 +1,148 @@
-"""A fake WhatsApp Cloud API (Graph API) on loopback: sends, read receipts, media lookups.
+"""A fake WhatsApp Cloud API (Graph API) on loopback: sends, read receipts, typing, media lookups.
 
+Paths are accepted with or without a version segment (`fake.url` or `fake.url + "/v24.0"`).
 Answers have the fixtures' shapes: sends get `{messaging_product, contacts, messages: [{id}]}`
-with unique wamids, read/typing requests `{"success": true}`, media ids the media lookup body.
-A wrong bearer token gets Graph's 401 (code 190). Script errors with any `send_error_*.json`
-fixture (`script_error`), slow answers (`script_delay`) or a 500 with a non-JSON body.
+with unique wamids, read/typing requests `{"success": true}`, media ids the body of
+`media_get_response.json`. A wrong bearer token gets Graph's 401 (code 190, OAuthException).
+Script the next answers per route (`SEND` or `MEDIA`) with any error fixture (`script_error`),
+a slow answer (`script_delay`) or a 500 whose body is not JSON (`script_server_error`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import threading
 import time
-from typing import Any, Dict, List
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from aiohttp import web
 
-from tests.fakes.server import LoopbackServer, ScriptedAnswer
+from tests.fakes.server import LoopbackServer, RecordedRequest, ScriptedAnswer
 from tests.fixture_files import fixture_bytes
 
 FAKE_ACCESS_TOKEN = "EAAGfakegraphtoken0123456789abcdef"
-SEND = "send"  # route key for scripted answers to POST .../messages (sends and read receipts alike)
+SEND = "send"  # route key: POST .../messages (sends, read receipts and typing alike)
+MEDIA = "media"  # route key: GET /{media_id}
+TEXT_MAX = 4096
 TOKEN_ERROR = {
     "error": {
-        "message": "Error validating access token: Session has expired.",
+        "message": "Invalid OAuth access token - Cannot parse access token",
         "type": "OAuthException",
         "code": 190,
-        "error_subcode": 463,
         "fbtrace_id": "AfakeTraceForBadToken",
     }
 }
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def graph_error(code: int, message: str, details: Optional[str] = None) -> Dict[str, Any]:
+    """A Graph error body as the Cloud API writes it."""
+    error: Dict[str, Any] = {"message": f"(#{code}) {message}", "type": "OAuthException", "code": code}
+    if details:
+        error["error_data"] = {"messaging_product": "whatsapp", "details": details}
+    error["fbtrace_id"] = f"AfakeTrace{code}"
+    return {"error": error}
 
 
 class FakeGraphApi(LoopbackServer):
-    """`POST [/{version}]/{phone_number_id}/messages` and `GET [/{version}]/{media_id}`."""
+    """`POST [/{version}]/{phone_number_id}/messages` and `GET [/{version}]/{media_id}`; thread-safe."""
 
     def __init__(self, access_token: str = FAKE_ACCESS_TOKEN) -> None:
         super().__init__()
         self.access_token = access_token
-        self._ids = itertools.count(1)
         self.send_times: List[float] = []
+        self.issued: Dict[str, Dict[str, Any]] = {}  # wamid -> the send body it answered
+        self._ids = itertools.count(1)
+        self._in_flight = 0
+        self._idle = threading.Condition()
 
     def routes(self, app: web.Application) -> None:
         """With or without a version segment, as the client is configured."""
-        app.router.add_post("/{version}/{phone}/messages", self._messages)
-        app.router.add_post("/{phone}/messages", self._messages)
-        app.router.add_get("/{version}/{media}", self._media)
-        app.router.add_get("/{media}", self._media)
+        app.router.add_post("/{version}/{phone}/messages", self._tracked(self._messages))
+        app.router.add_post("/{phone}/messages", self._tracked(self._messages))
+        app.router.add_get("/{version}/{media}", self._tracked(self._media))
+        app.router.add_get("/{media}", self._tracked(self._media))
 
-    def script_error(self, fixture: str, status: int = 400, times: int = 1) -> None:
-        """The next `times` calls answer with that error fixture."""
+    def stop(self) -> None:
+        """Let answers still being delayed finish (the client may have timed out), then stop."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._in_flight == 0, timeout=10)
+        super().stop()
+
+    # scripting
+    def script_error(self, fixture: str, status: int = 400, times: int = 1, route: str = SEND) -> None:
+        """The next `times` calls of `route` answer `status` with that error fixture's body."""
         body = json.loads(fixture_bytes(fixture))
-        self.script(SEND, *[ScriptedAnswer(status, body) for _ in range(times)])
+        self.script(route, *[ScriptedAnswer(status, body) for _ in range(times)])
 
-    def script_delay(self, seconds: float, times: int = 1) -> None:
-        """The next `times` calls answer normally but only after `seconds`."""
-        self.script(SEND, *[ScriptedAnswer(200, None, delay=seconds) for _ in range(times)])
+    def script_delay(self, seconds: float, times: int = 1, route: str = SEND) -> None:
+        """The next `times` calls of `route` answer normally, but only after `seconds`."""
+        self.script(route, *[ScriptedAnswer(200, None, delay=seconds) for _ in range(times)])
 
-    def script_server_error(self, times: int = 1) -> None:
-        """The next `times` calls get a 500 whose body is not JSON."""
-        self.script(SEND, *[ScriptedAnswer(500, b"<html>Internal Server Error</html>") for _ in range(times)])
+    def script_server_error(self, times: int = 1, route: str = SEND) -> None:
+        """The next `times` calls of `route` get a 500 whose body is HTML, not JSON."""
+        page = b"<html><body>Internal Server Error</body></html>"
+        self.script(route, *[ScriptedAnswer(500, page) for _ in range(times)])
+
+    # what was received
+    def sent_messages(self) -> List[Dict[str, Any]]:
+        """Bodies of message sends (answered or refused; read receipts excluded), in arrival order."""
+        with self._lock:
+            return [body for body in _message_bodies(self.requests) if body.get("status") != "read"]
+
+    def read_receipts(self) -> List[Dict[str, Any]]:
+        """Bodies of mark-read requests (with or without typing indicator), in arrival order."""
+        with self._lock:
+            return [body for body in _message_bodies(self.requests) if body.get("status") == "read"]
+
+    def media_requests(self) -> List[RecordedRequest]:
+        """The media lookups received, in order."""
+        with self._lock:
+            return [request for request in self.requests if request.method == "GET"]
+
+    def wait_for_sends(self, count: int, timeout: float = 15.0) -> List[Dict[str, Any]]:
+        """Block until `count` message sends arrived; returns their bodies or raises TimeoutError."""
+
+        def sends() -> List[Dict[str, Any]]:  # called with the lock held
+            return [body for body in _message_bodies(self.requests) if body.get("status") != "read"]
+
+        with self._got_request:
+            if not self._got_request.wait_for(lambda: len(sends()) >= count, timeout=timeout):
+                raise TimeoutError(f"expected {count} sends, got {len(sends())}")
+            return sends()
+
+    async def wait_for_sends_async(self, count: int, timeout: float = 15.0) -> List[Dict[str, Any]]:
+        """`wait_for_sends` without blocking the caller's event loop."""
+        return await asyncio.to_thread(self.wait_for_sends, count, timeout)
+
+    # handlers
+    def _tracked(self, handler: Handler) -> Handler:
+        async def tracked(request: web.Request) -> web.StreamResponse:
+            with self._idle:
+                self._in_flight += 1
+            try:
+                return await handler(request)
+            finally:
+                with self._idle:
+                    self._in_flight -= 1
+                    self._idle.notify_all()
+
+        return tracked
+
+    async def _scripted_answer(self, route: str) -> Optional[web.Response]:
+        """The scripted answer for `route`, if any; a delay-only script just waits."""
+        scripted = self.next_scripted(route)
+        if scripted is None:
+            return None
+        if scripted.body is None:
+            await asyncio.sleep(scripted.delay)
+            return None
+        if isinstance(scripted.body, bytes):
+            await asyncio.sleep(scripted.delay)
+            return web.Response(status=scripted.status, body=scripted.body, content_type="text/html")
+        return await self.answer(scripted)
 
     def _authorized(self, request: web.Request) -> bool:
         return request.headers.get("Authorization") == f"Bearer {self.access_token}"
@@ -67,72 +151,63 @@ class FakeGraphApi(LoopbackServer):
         recorded = await self.record(request)
         if not self._authorized(request):
             return web.json_response(TOKEN_ERROR, status=401)
-        scripted = self.next_scripted(SEND)
-        if scripted is not None and scripted.body is not None:
-            return await self.answer(scripted)
+        scripted = await self._scripted_answer(SEND)
         if scripted is not None:
-            await self.answer(ScriptedAnswer(200, {}, delay=scripted.delay))
+            return scripted
         try:
             body = recorded.json()
         except ValueError:
-            return web.json_response(_invalid("Request body is not JSON"), status=400)
-        if body.get("messaging_product") != "whatsapp":
-            return web.json_response(_invalid("messaging_product must be whatsapp"), status=400)
+            return web.json_response(graph_error(100, "Invalid parameter", "Request body is not JSON"), status=400)
+        problem = _send_problem(body)
+        if problem is not None:
+            return web.json_response(problem, status=400)
         if body.get("status") == "read":
             return web.json_response({"success": True})
-        to = body.get("to")
-        if not to or body.get("type") not in body:
-            return web.json_response(_invalid("to and a body for the message type are required"), status=400)
         with self._lock:
+            wamid = f"wamid.FAKE{next(self._ids):08d}"
+            self.issued[wamid] = body
             self.send_times.append(time.monotonic())
+        to = body["to"]
         return web.json_response(
-            {
-                "messaging_product": "whatsapp",
-                "contacts": [{"input": to, "wa_id": to}],
-                "messages": [{"id": f"wamid.FAKE{next(self._ids):08d}"}],
-            }
+            {"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}], "messages": [{"id": wamid}]}
         )
 
     async def _media(self, request: web.Request) -> web.Response:
         await self.record(request)
         if not self._authorized(request):
             return web.json_response(TOKEN_ERROR, status=401)
+        scripted = await self._scripted_answer(MEDIA)
+        if scripted is not None:
+            return scripted
         body = json.loads(fixture_bytes("media_get_response.json"))
         body["id"] = request.match_info["media"]
         return web.json_response(body)
 
-    def sent_messages(self) -> List[Dict[str, Any]]:
-        """Bodies of accepted-or-not message sends (read receipts excluded), in arrival order."""
-        with self._lock:
-            requests = list(self.requests)
-        bodies = []
-        for request in requests:
-            if request.method != "POST":
-                continue
-            try:
-                body = request.json()
-            except ValueError:
-                continue
-            if body.get("status") != "read":
-                bodies.append(body)
-        return bodies
 
-    def read_receipts(self) -> List[Dict[str, Any]]:
-        """Bodies of mark-read requests (with or without typing indicator)."""
-        with self._lock:
-            requests = list(self.requests)
-        return [r.json() for r in requests if r.method == "POST" and r.body and r.json().get("status") == "read"]
-
-    def wait_for_sends(self, count: int, timeout: float = 15.0) -> List[Dict[str, Any]]:
-        """Block until `count` message sends arrived."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            sent = self.sent_messages()
-            if len(sent) >= count:
-                return sent
-            time.sleep(0.05)
-        raise TimeoutError(f"expected {count} sends, got {len(self.sent_messages())}")
+def _message_bodies(requests: List[RecordedRequest]) -> List[Dict[str, Any]]:
+    """JSON object bodies of the POSTs among `requests` (others skipped)."""
+    bodies = []
+    for request in requests:
+        if request.method != "POST":
+            continue
+        try:
+            body = request.json()
+        except ValueError:
+            continue
+        if isinstance(body, dict):
+            bodies.append(body)
+    return bodies
 
 
-def _invalid(message: str) -> Dict[str, Any]:
-    return {"error": {"message": f"(#100) {message}", "type": "OAuthException", "code": 100, "fbtrace_id": "AfakeTrace100"}}
+def _send_problem(body: Any) -> Optional[Dict[str, Any]]:
+    """The error body real Graph would give a malformed send or read request, else None."""
+    if not isinstance(body, dict) or body.get("messaging_product") != "whatsapp":
+        return graph_error(100, "Invalid parameter", "messaging_product must be whatsapp")
+    if body.get("status") == "read":
+        return None if body.get("message_id") else graph_error(100, "Invalid parameter", "message_id is required")
+    kind = body.get("type")
+    if not body.get("to") or not isinstance(body.get(kind), dict):
+        return graph_error(131008, "Required parameter is missing", "to and a body for the message type are required")
+    if kind == "text" and len(body["text"].get("body") or "") > TEXT_MAX:
+        return json.loads(fixture_bytes("send_error_100_invalid_param.json"))
+    return None
