@@ -224,7 +224,13 @@ class _Workers:
     def start(cls, runtime: Runtime, on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Any) -> "_Workers":
         """Build and start both loops for this server."""
         owner = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
-        sender = OutboxSender(runtime.database, runtime.graph, runtime.retry_policy, owner)
+        sender = OutboxSender(
+            runtime.database,
+            runtime.graph,
+            runtime.retry_policy,
+            owner,
+            lease_seconds=2 * runtime.settings.graph_timeout_seconds + 5,
+        )
 
         async def retrieve_events(conversation_id: str) -> list:
             tracker = await app.ctx.agent.tracker_store.retrieve(conversation_id)

@@ -18,7 +18,8 @@ from supportdesk.redaction import mask_phone
 
 logger = logging.getLogger(__name__)
 
-LEASE_SECONDS = 90.0  # longer than one turn with a slow AI answer (2 × 15 s) and its sends
+LEASE_SECONDS = 15.0  # how long a dead replica's conversations stay blocked; renewed while alive
+HEARTBEAT_SECONDS = LEASE_SECONDS / 3
 MAX_CONVERSATIONS = 16  # conversations processed at once by one replica
 
 
@@ -84,7 +85,19 @@ class InboxWorker:
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
 
+    async def _keep_lease(self, conversation_id: str) -> None:
+        """Renew the lease while a turn runs (a slow AI answer must not let another replica in)."""
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            try:
+                await self._database.run(
+                    inbox.acquire_lease, self._database, conversation_id, self._owner, LEASE_SECONDS, time.time()
+                )
+            except Exception:
+                logger.warning("inbox.lease.renew_failed", extra={"conversation": mask_phone(conversation_id)})
+
     async def _work_on(self, conversation_id: str) -> None:
+        heartbeat = asyncio.create_task(self._keep_lease(conversation_id))
         try:
             while not self._stopping:
                 rows = await self._database.run(inbox.pending_rows, self._database, conversation_id)
@@ -93,6 +106,7 @@ class InboxWorker:
         except Exception:
             logger.exception("inbox.conversation.failed", extra={"conversation": mask_phone(conversation_id)})
         finally:
+            heartbeat.cancel()
             self._active.discard(conversation_id)
             try:
                 await self._database.run(inbox.release_lease, self._database, conversation_id, self._owner)

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 # Sent even though the conversation is already `waiting`: the one holding message of a handoff.
 HANDOFF_NOTICES = frozenset({"utter_handoff_queued", "utter_handoff_outside_hours"})
-SEND_LEASE_SECONDS = 120  # longer than one Graph call with its timeout
+DEFAULT_SEND_LEASE_SECONDS = 35.0  # longer than one Graph call with its timeout (2 × timeout + 5 s)
 BATCH_SIZE = 32
 
 
@@ -39,6 +39,7 @@ class OutboxSender:
         owner: str,
         poll_seconds: float = 0.5,
         rng: Callable[[], float] = random.random,
+        lease_seconds: float = DEFAULT_SEND_LEASE_SECONDS,
     ) -> None:
         self._database = database
         self._graph = graph
@@ -46,6 +47,7 @@ class OutboxSender:
         self._owner = owner
         self._poll_seconds = poll_seconds
         self._rng = rng
+        self._lease_seconds = lease_seconds
         self._wakeup = asyncio.Event()
         self._stopping = False
 
@@ -75,7 +77,7 @@ class OutboxSender:
 
     async def send_due_once(self) -> int:
         """Claim and deliver one batch of due rows; returns how many were handled."""
-        rows = await self._database.run(outbox.claim_due, self._database, self._owner, SEND_LEASE_SECONDS, BATCH_SIZE)
+        rows = await self._database.run(outbox.claim_due, self._database, self._owner, self._lease_seconds, BATCH_SIZE)
         if rows:
             await asyncio.gather(*(self._deliver(row) for row in rows))
         return len(rows)
