@@ -11,6 +11,8 @@ import asyncio
 import dataclasses
 import logging
 import socket
+import sys
+import threading
 import time
 import uuid
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
@@ -22,6 +24,7 @@ from sanic.response import HTTPResponse
 
 from supportdesk import outbox
 from supportdesk.database import DatabaseUnavailable
+from supportdesk.graph_api import GraphApiClient
 from supportdesk.inbox import store_delivery
 from supportdesk.inbox_worker import InboxWorker
 from supportdesk.outbox_sender import OutboxSender
@@ -34,6 +37,7 @@ from supportdesk.whatsapp_payload import MalformedPayload, WebhookDelivery, pars
 
 logger = logging.getLogger(__name__)
 
+GIL_SWITCH_INTERVAL_SECONDS = 0.0005
 MAX_BODY_BYTES = 4 * 1024 * 1024  # CONTRACT: a batch of up to 1000 updates stays below this
 
 
@@ -213,40 +217,103 @@ class WhatsAppInput(InputChannel):
 
 
 class _Workers:
-    """The inbox worker and outbox sender of one replica, started with the server."""
+    """The inbox worker (on its own dialogue thread) and the outbox sender of one replica.
 
-    def __init__(self, worker: InboxWorker, sender: OutboxSender, tasks: List[asyncio.Task]) -> None:
+    Rasa runs NLU and policies synchronously inside `handle_message`; on the server's event
+    loop that would hold every webhook acknowledgement behind the current turn. The dialogue
+    therefore runs on a dedicated thread with its own event loop, and the server's loop only
+    verifies, stores, acknowledges and sends.
+    """
+
+    def __init__(
+        self,
+        worker: InboxWorker,
+        sender: OutboxSender,
+        thread: "DialogueThread",
+        sender_task: asyncio.Task,
+        receipts: Optional[GraphApiClient],
+    ) -> None:
         self.worker = worker
+        self.receipts = receipts
         self.sender = sender
-        self.tasks = tasks
+        self.thread = thread
+        self.sender_task = sender_task
 
     @classmethod
     def start(cls, runtime: Runtime, on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Any) -> "_Workers":
-        """Build and start both loops for this server."""
+        """Build and start the sender here and the worker on the dialogue thread."""
         owner = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+        settings = runtime.settings
         sender = OutboxSender(
             runtime.database,
             runtime.graph,
             runtime.retry_policy,
             owner,
-            lease_seconds=2 * runtime.settings.graph_timeout_seconds + 5,
+            lease_seconds=2 * settings.graph_timeout_seconds + 5,
         )
+        server_loop = asyncio.get_running_loop()
+        thread = DialogueThread()
 
         async def retrieve_events(conversation_id: str) -> list:
             tracker = await app.ctx.agent.tracker_store.retrieve(conversation_id)
             return list(tracker.events) if tracker else []
 
+        # aiohttp sessions belong to one loop: the dialogue thread has its own client for read receipts.
+        receipts = (
+            GraphApiClient(settings.whatsapp_api_url, settings.whatsapp_phone_number_id,
+                           settings.whatsapp_access_token, settings.graph_timeout_seconds)
+            if runtime.graph is not None
+            else None
+        )
         processor = TurnProcessor(
-            runtime.database, on_new_message, retrieve_events, runtime.graph, sender.wake, runtime.push_sender
+            runtime.database,
+            on_new_message,
+            retrieve_events,
+            receipts,
+            lambda: server_loop.call_soon_threadsafe(sender.wake),
+            runtime.push_sender,
         )
         worker = InboxWorker(runtime.database, processor.process, owner)
-        runtime.attach(worker.wake, sender.wake)
-        tasks = [asyncio.create_task(worker.run()), asyncio.create_task(sender.run())]
+        thread.start(worker.run())
+        runtime.attach(lambda: thread.call_soon(worker.wake), sender.wake)
+        sender_task = asyncio.create_task(sender.run())
         logger.info("whatsapp.workers.started", extra={"owner": owner})
-        return cls(worker, sender, tasks)
+        return cls(worker, sender, thread, sender_task, receipts)
 
     async def stop(self) -> None:
-        """Finish conversations in progress, then stop both loops."""
-        await self.worker.stop()
+        """Finish conversations in progress (or hand them back), then stop both loops."""
+        await self.thread.run(self.worker.stop())
+        if self.receipts is not None:
+            await self.thread.run(self.receipts.close())
+        self.thread.stop()
         self.sender.stop()
-        await asyncio.wait(self.tasks, timeout=10)
+        await asyncio.wait([self.sender_task], timeout=10)
+
+
+class DialogueThread:
+    """A daemon thread running its own event loop for the dialogue turns."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="dialogue", daemon=True)
+
+    def start(self, main: Awaitable[Any]) -> None:
+        """Start the loop and run `main` on it."""
+        # The dialogue thread is CPU-bound (NLU, policies); hand the GIL back to the server
+        # thread every 0.5 ms instead of 5 ms so acknowledgements are not held behind a turn.
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(main, self._loop)
+
+    def call_soon(self, callback: Callable[[], None]) -> None:
+        """Run `callback` on the dialogue loop (thread-safe)."""
+        self._loop.call_soon_threadsafe(callback)
+
+    async def run(self, coroutine: Awaitable[Any]) -> Any:
+        """Run `coroutine` on the dialogue loop and wait for it from the caller's loop."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self._loop))
+
+    def stop(self) -> None:
+        """Stop the loop; the thread ends."""
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import uuid
@@ -52,9 +53,9 @@ def _service_url(variable: str, what: str) -> str:
     pytest.skip(f"{what} not available: set {variable} to run this test")
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for this test, dropped afterwards."""
+@contextlib.contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """Create an empty PostgreSQL database, yield its URL, drop it afterwards."""
     import psycopg2
 
     base = _service_url("TEST_POSTGRES_URL", "PostgreSQL")
@@ -73,6 +74,20 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test, dropped afterwards."""
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database shared by one test module (for services started once per module)."""
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def redis_url() -> str:
     """A Redis server for this test (a private key prefix keeps tests apart)."""
     return _service_url("TEST_REDIS_URL", "Redis")

@@ -74,12 +74,13 @@ def wait_for_text(graph: FakeGraphApi, fragment: str, timeout: float = 30.0) -> 
     raise AssertionError(f"no reply containing {fragment!r}; sent: {texts_sent(graph)}")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def journey_service(request, tmp_path):
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def journey_service(request, tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp(f"journey-{request.param}")
     if request.param == "sqlite":
         database_url = f"sqlite:///{tmp_path / 'journey.db'}"
     else:
-        database_url = request.getfixturevalue("postgres_url")
+        database_url = request.getfixturevalue("module_postgres_url")
     with FakeGraphApi() as graph, FakeFcm() as fcm:
         account = fcm.write_service_account(tmp_path)
         env = service_env(

@@ -14,8 +14,9 @@ from tests.integration.test_handoff_journey import StreamReader
 ANA, BRUNO = attendant_token("ana"), attendant_token("bruno")
 
 
-@pytest.fixture
-def replicas(tmp_path, postgres_url, redis_url):
+@pytest.fixture(scope="module")
+def replicas(tmp_path_factory, module_postgres_url, redis_url):
+    tmp_path, postgres_url = tmp_path_factory.mktemp("replicas"), module_postgres_url
     with FakeGraphApi() as graph:
         env = service_env(postgres_url, graph.url, WHATSAPP_ACCESS_TOKEN=FAKE_ACCESS_TOKEN, REDIS_URL=redis_url)
         first = RunningService(tmp_path / "a", env).start()
