@@ -15,6 +15,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from supportdesk.database import DatabaseUnavailable
 from supportdesk.runtime import get_runtime
 
 
@@ -46,8 +47,11 @@ class HealthInput(InputChannel):
         async def ready(request: Request) -> HTTPResponse:
             agent = getattr(request.app.ctx, "agent", None)
             model_ready = bool(agent is not None and agent.is_ready())
-            database = get_runtime().database
-            database_ready = await database.run(database.is_available)
+            try:
+                database = get_runtime().database  # building the runtime connects and migrates
+                database_ready = await database.run(database.is_available)
+            except DatabaseUnavailable:
+                database_ready = False
             checks = {"model": model_ready, "database": database_ready, "accepting": not self._stopping}
             status = 200 if all(checks.values()) else 503
             return response.json({"status": "ready" if status == 200 else "unavailable", "checks": checks}, status=status)
