@@ -21,7 +21,7 @@ from sanic.response import HTTPResponse
 
 from supportdesk import appointments, stream_events
 from supportdesk.attendant_alerts import PLATFORMS, register_device
-from supportdesk.attendant_desk import MAX_REPLY_CHARS, AttendantDesk, NotHolder, UnknownConversation, text_message
+from supportdesk.attendant_desk import MAX_REPLY_CHARS, AttendantDesk, NotHolder, UnknownConversation
 from supportdesk.attendant_openapi import openapi_document
 from supportdesk.attendant_tokens import Attendant, TokenRejected, verify_token
 from supportdesk.conversation_history import UnknownMessage, messages_from_events, page_after, with_delivery
@@ -326,5 +326,3 @@ def _last_event_id(request: Request) -> Optional[int]:
     except ValueError:
         raise ApiError(400, "invalid_last_event_id", "Last-Event-ID must be an event id from this stream.") from None
 
-
-__all__ = ["AttendantInput", "text_message"]

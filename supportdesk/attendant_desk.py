@@ -16,7 +16,7 @@ from supportdesk import handoff, outbox, stream_events
 from supportdesk.attendant_alerts import handoff_push, idle_push, notify
 from supportdesk.attendant_tokens import Attendant
 from supportdesk.conversations import Conversation, iso_time, load_conversation
-from supportdesk.handoff import ClaimRefused, HandoffTimeouts, TimerKind, TransitionResult
+from supportdesk.handoff import HandoffTimeouts, TimerKind, TransitionResult
 from supportdesk.push_notifications import PushSender
 from supportdesk.redaction import mask_phone
 from supportdesk.runtime import Runtime
@@ -226,5 +226,3 @@ class AttendantDesk:
                 logger.exception("handoff.timers.failed")
             await asyncio.sleep(period_seconds)
 
-
-__all__ = ["AttendantDesk", "ClaimRefused", "NotHolder", "UnknownConversation", "MAX_REPLY_CHARS"]

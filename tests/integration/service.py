@@ -6,12 +6,10 @@ client libraries speak the real wire protocol. Logs go to files under the test's
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Dict, Optional
