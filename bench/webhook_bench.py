@@ -156,6 +156,22 @@ async def bench_rest(url: str, messages: int, concurrency: int) -> Dict[str, flo
     }
 
 
+def turn_profile(workdirs: List[Path]) -> str:
+    """Where a replica's time goes: mean Rasa turn time (NLU, policies, actions) from its logs."""
+    turns = []
+    for workdir in workdirs:
+        for log in workdir.glob("rasa-*.log"):
+            for line in log.read_text(errors="replace").splitlines():
+                if '"whatsapp.turn.completed"' in line:
+                    turns.append(json.loads(line)["rasa_ms"])
+    if not turns:
+        return "no turn timings found in the logs"
+    return (
+        f"Rasa turn (NLU + policies + action calls) over {len(turns)} turns: mean {sum(turns) / len(turns):.1f} ms, "
+        f"p95 {percentile(turns, 0.95):.1f} ms; the rest of a message's cost is storing, queueing and sending"
+    )
+
+
 def rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -207,6 +223,7 @@ def main() -> int:
             rows.append((f"whatsapp x{args.replicas} (ours)", level, asyncio.run(
                 bench_whatsapp([r.url for r in replicas], clock, args.messages, level))))
         rss = [rss_mb(process.pid) for replica in replicas for name, process, _ in replica.processes if name == "rasa"]
+        profile = turn_profile([replica.workdir for replica in replicas])
     finally:
         for replica in replicas:
             replica.stop()
@@ -221,6 +238,7 @@ def main() -> int:
             rest.stop()
     print_table(rows)
     print(f"RSS of our Rasa process(es) after the run: {', '.join(f'{value:.0f} MB' for value in rss)}")
+    print(profile)
     return 0
 
 

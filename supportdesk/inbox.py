@@ -41,6 +41,7 @@ class InboxRow:
     conversation_id: str
     attempts: int
     message: InboundMessage
+    received_at: Optional[float] = None
 
 
 def _envelope(message: InboundMessage) -> str:
@@ -168,7 +169,7 @@ def release_lease(database: Database, conversation_id: str, owner: str) -> None:
 def pending_rows(database: Database, conversation_id: str, limit: int = 20) -> List[InboxRow]:
     """The conversation's unprocessed messages in the customer's order."""
     rows = database.execute(
-        """SELECT id, wamid, conversation_id, attempts, payload FROM inbox_messages
+        """SELECT id, wamid, conversation_id, attempts, payload, received_at FROM inbox_messages
            WHERE conversation_id = ? AND state = 'pending' ORDER BY sent_at, id LIMIT ?""",
         (conversation_id, limit),
     )
@@ -179,6 +180,7 @@ def pending_rows(database: Database, conversation_id: str, limit: int = 20) -> L
             conversation_id=row["conversation_id"],
             attempts=row["attempts"],
             message=parse_webhook(row["payload"].encode("utf-8")).messages[0],
+            received_at=row["received_at"],
         )
         for row in rows
     ]

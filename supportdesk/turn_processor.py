@@ -133,6 +133,8 @@ class TurnProcessor:
         if replies is None:
             await self._acknowledge(row)
             collector = ReplyCollector()
+            waited_ms = round((time.time() - row.received_at) * 1000, 1) if row.received_at else None
+            started = time.perf_counter()
             await self._handle_message(
                 UserMessage(
                     text,
@@ -144,6 +146,15 @@ class TurnProcessor:
                 )
             )
             replies = collector.messages
+            logger.info(
+                "whatsapp.turn.completed",
+                extra={
+                    "wamid": row.wamid,
+                    "rasa_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "waited_ms": waited_ms,
+                    "replies": len(replies),
+                },
+            )
         drafts = drafts_for_replies(row.conversation_id, row.wamid, replies)
         await self._database.run(self._finish, row, drafts, replies, "done")
         self._on_queued()
