@@ -11,7 +11,6 @@ import asyncio
 import dataclasses
 import logging
 import socket
-import sys
 import threading
 import time
 import uuid
@@ -37,7 +36,6 @@ from supportdesk.whatsapp_payload import MalformedPayload, WebhookDelivery, pars
 
 logger = logging.getLogger(__name__)
 
-GIL_SWITCH_INTERVAL_SECONDS = 0.0005
 MAX_BODY_BYTES = 4 * 1024 * 1024  # CONTRACT: a batch of up to 1000 updates stays below this
 
 
@@ -299,9 +297,6 @@ class DialogueThread:
 
     def start(self, main: Awaitable[Any]) -> None:
         """Start the loop and run `main` on it."""
-        # The dialogue thread is CPU-bound (NLU, policies); hand the GIL back to the server
-        # thread every 0.5 ms instead of 5 ms so acknowledgements are not held behind a turn.
-        sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
         self._thread.start()
         asyncio.run_coroutine_threadsafe(main, self._loop)
 
