@@ -7,7 +7,7 @@ RASA := $(BIN)/rasa
 PYTHON := $(BIN)/python
 INSTALL_STAMP := $(VENV)/.installed-$(shell sha256sum requirements.lock | cut -c1-16)
 
-.PHONY: help install run train actions validate lint test pytest test-stories test-nlu shell bench token lock clean
+.PHONY: help install run train actions validate lint test pytest test-stories test-nlu chaos shell bench token lock clean
 
 help: ## Show this list
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-13s %s\n", $$1, $$2}'
@@ -46,11 +46,14 @@ test-nlu: train ## Report NLU accuracy on held-out phrasings in tests/nlu
 	$(RASA) test nlu --nlu tests/nlu --model models/current.tar.gz --out results/nlu
 	@$(PYTHON) -c "import json; r=json.load(open('results/nlu/intent_report.json')); print('intent accuracy on tests/nlu: %.3f' % r['accuracy'])"
 
-test: validate train pytest test-stories test-nlu ## Every test: validate, train, pytest, test stories, NLU report
+test: validate train pytest test-stories test-nlu chaos ## Every test: validate, train, pytest, test stories, NLU report, chaos run
 
 shell: install train ## Talk to the assistant in the terminal (starts the action server too)
 	@$(RASA) run actions --port 5055 --actions actions --quiet & pid=$$!; \
 	  trap "kill $$pid" EXIT; $(RASA) shell --model models/current.tar.gz --endpoints endpoints.yml
+
+chaos: install train ## Kill a replica and restart PostgreSQL mid-run; fails on any lost or duplicated reply
+	$(PYTHON) bench/chaos.py
 
 bench: install train ## Webhook benchmark against stock Rasa REST (prints a table)
 	$(PYTHON) bench/webhook_bench.py

@@ -8,7 +8,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -33,6 +33,7 @@ APPOINTMENT_SLOTS = (
 )
 SKIP_WORDS = {"skip", "no", "nope", "none", "nothing", "-", "pular", "nada"}
 MAX_SERVICE_CHARS = 200
+HANDOFF_ACTION = "action_request_handoff"
 RE_ASK_RESPONSES = {
     TimeOutcome.INVALID: "utter_appointment_time_invalid",
     TimeOutcome.PAST: "utter_appointment_time_past",
@@ -113,8 +114,9 @@ class ValidateAppointmentForm(FormValidationAction):
 class ActionSubmitAppointment(Action):
     """Stores a confirmed request and tells the attendants; a "no" discards it. Resets the slots."""
 
-    def __init__(self, push_sender: Optional[PushSender] = None) -> None:
+    def __init__(self, push_sender: Optional[PushSender] = None, settings: Optional[Settings] = None) -> None:
         self._push_sender = push_sender
+        self._settings = settings
 
     def name(self) -> Text:
         """The action name used in rules and stories."""
@@ -148,6 +150,10 @@ class ActionSubmitAppointment(Action):
             scheduling_push(tracker.sender_id, customer, display, appointment.service),
         )
         dispatcher.utter_message(response="utter_appointment_requested")
+        if (self._settings or get_settings()).scheduling_handoff:
+            # The business wants a person to take every booking over (SCHEDULING_HANDOFF=true).
+            return [*reset_events(), SlotSet("handoff_reason", f"appointment request: {display}"),
+                    FollowupAction(HANDOFF_ACTION)]
         return reset_events()
 
 

@@ -63,6 +63,7 @@ class Settings:
 
     business_timezone: str = "UTC"
     business_hours: str = "mon-fri 09:00-18:00"
+    scheduling_handoff: bool = False
 
     simulator_enabled: bool = False
     log_level: str = "INFO"
@@ -170,6 +171,7 @@ def load_settings(environ: Optional[Mapping[str, str]] = None, dotenv: Optional[
         ),
         business_timezone=_optional(env, "BUSINESS_TIMEZONE") or defaults.business_timezone,
         business_hours=_optional(env, "BUSINESS_HOURS") or defaults.business_hours,
+        scheduling_handoff=_flag(env, "SCHEDULING_HANDOFF", defaults.scheduling_handoff),
         simulator_enabled=_flag(env, "SIMULATOR_ENABLED", defaults.simulator_enabled),
         log_level=(_optional(env, "LOG_LEVEL") or defaults.log_level).upper(),
         log_format=(_optional(env, "LOG_FORMAT") or defaults.log_format).lower(),

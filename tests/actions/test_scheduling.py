@@ -3,7 +3,7 @@
 import datetime as dt
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.scheduling import ActionResetAppointment, ActionSubmitAppointment, ValidateAppointmentForm, reset_events
@@ -126,3 +126,18 @@ async def test_declined_confirmation_stores_nothing():
 async def test_reset_clears_every_appointment_slot():
     events = await ActionResetAppointment().run(CollectingDispatcher(), tracker(), {})
     assert SlotSet("appointment_time", None) in events and SlotSet("appointment_confirmed", None) in events
+
+
+async def test_a_business_can_have_a_person_take_over_every_booking():
+    starts_at = dt.datetime(2024, 5, 14, 15, 0, tzinfo=dt.timezone.utc).timestamp()
+    slots = {"appointment_confirmed": True, "appointment_starts_at": starts_at, "appointment_time_display": "Tue 14 May at 15:00"}
+    settings = Settings(scheduling_handoff=True)
+    events = await ActionSubmitAppointment(RecordingPushSender(), settings).run(
+        CollectingDispatcher(), tracker(slots, intent="affirm"), {}
+    )
+    assert events[-2:] == [SlotSet("handoff_reason", "appointment request: Tue 14 May at 15:00"),
+                           FollowupAction("action_request_handoff")]
+    plain = await ActionSubmitAppointment(RecordingPushSender(), Settings()).run(
+        CollectingDispatcher(), tracker(slots, intent="affirm"), {}
+    )
+    assert plain == reset_events()
