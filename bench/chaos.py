@@ -31,7 +31,12 @@ PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
 from tests.fakes.fake_graph_api import FAKE_ACCESS_TOKEN, FakeGraphApi  # noqa: E402
-from tests.integration.service import RunningService, service_env, text_delivery  # noqa: E402
+from tests.integration.service import (  # noqa: E402
+    RunningService,
+    service_env,
+    temporary_postgres_database,
+    text_delivery,
+)
 
 GREETING = "I'm the virtual assistant"
 
@@ -85,8 +90,8 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="chaos-"))
     total = args.customers * args.messages_each
     customers = [f"4915{index:07d}" for index in range(args.customers)]
-    with FakeGraphApi() as graph:
-        env = service_env(database_url, graph.url, WHATSAPP_ACCESS_TOKEN=FAKE_ACCESS_TOKEN, REDIS_URL=redis_url,
+    with temporary_postgres_database(database_url) as fresh_database, FakeGraphApi() as graph:
+        env = service_env(fresh_database, graph.url, WHATSAPP_ACCESS_TOKEN=FAKE_ACCESS_TOKEN, REDIS_URL=redis_url,
                           GRAPH_TIMEOUT_SECONDS="3")
         replica_a = RunningService(workdir / "a", env).start()
         replica_b = RunningService(workdir / "b", env, action_port=replica_a.action_port, start_actions=False).start()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -33,7 +34,13 @@ sys.path.insert(0, str(PROJECT))
 
 from supportdesk.webhook_signature import sign  # noqa: E402
 from tests.fixture_files import APP_SECRET  # noqa: E402
-from tests.integration.service import RunningService, free_port, service_env, text_delivery  # noqa: E402
+from tests.integration.service import (  # noqa: E402
+    RunningService,
+    free_port,
+    service_env,
+    temporary_postgres_database,
+    text_delivery,
+)
 
 BENCH_TOKEN = "EAAGbenchtoken0123456789"
 
@@ -194,7 +201,8 @@ def print_table(rows: List[Tuple[str, int, Dict[str, float]]]) -> None:
     print("latencies in ms; REST's ack = its answer (it replies in the response); e2e = POST to reply at the fake Graph API")
 
 
-def main() -> int:
+def run(stack: contextlib.ExitStack) -> int:
+    """Run every measurement; temporary databases are dropped when `stack` closes."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--concurrency", default="1,10,50")
@@ -210,6 +218,7 @@ def main() -> int:
             print('--replicas 2 needs TEST_POSTGRES_URL and TEST_REDIS_URL: eval "$(scripts/start-test-services.sh)"')
             return 2
         extra = {"REDIS_URL": redis_url}
+        database_url = stack.enter_context(temporary_postgres_database(database_url))
     else:
         database_url, extra = f"sqlite:///{workdir / 'bench.db'}", {}
     env = service_env(database_url, clock.url, WHATSAPP_ACCESS_TOKEN=BENCH_TOKEN, **extra)
@@ -240,6 +249,12 @@ def main() -> int:
     print(f"RSS of our Rasa process(es) after the run: {', '.join(f'{value:.0f} MB' for value in rss)}")
     print(profile)
     return 0
+
+
+def main() -> int:
+    """Entry point."""
+    with contextlib.ExitStack() as stack:
+        return run(stack)
 
 
 if __name__ == "__main__":

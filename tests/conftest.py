@@ -57,21 +57,10 @@ def _service_url(variable: str, what: str) -> str:
 @contextlib.contextmanager
 def fresh_postgres_database() -> Iterator[str]:
     """Create an empty PostgreSQL database, yield its URL, drop it afterwards."""
-    import psycopg2
+    from tests.integration.service import temporary_postgres_database
 
-    base = _service_url("TEST_POSTGRES_URL", "PostgreSQL")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(base)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    head, _, _ = base.rpartition("/")
-    try:
-        yield f"{head}/{name}"
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with temporary_postgres_database(_service_url("TEST_POSTGRES_URL", "PostgreSQL")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -6,13 +6,15 @@ client libraries speak the real wire protocol. Logs go to files under the test's
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import subprocess
 import time
+import uuid
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Iterator, Optional
 
 import requests
 
@@ -25,6 +27,27 @@ MODEL = PROJECT / "models" / "current.tar.gz"
 RASA = PROJECT / ".venv" / "bin" / "rasa"
 JWT_SECRET = "integration-attendant-secret-0123456789"
 START_TIMEOUT_SECONDS = 180
+
+
+@contextlib.contextmanager
+def temporary_postgres_database(base_url: str) -> Iterator[str]:
+    """Create an empty database on the server of `base_url`, yield its URL, drop it afterwards."""
+    import psycopg2
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(base_url)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    head, _, _ = base_url.rpartition("/")
+    try:
+        yield f"{head}/{name}"
+    finally:
+        try:
+            with admin.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            admin.close()
 
 
 def free_port() -> int:
