@@ -35,19 +35,23 @@ def temporary_postgres_database(base_url: str) -> Iterator[str]:
     import psycopg2
 
     name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(base_url)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
+
+    def run(statement: str) -> None:
+        # A fresh connection each time: the server may have been restarted in between (bench/chaos.py).
+        admin = psycopg2.connect(base_url)
+        admin.autocommit = True
+        try:
+            with admin.cursor() as cursor:
+                cursor.execute(statement)
+        finally:
+            admin.close()
+
+    run(f'CREATE DATABASE "{name}"')
     head, _, _ = base_url.rpartition("/")
     try:
         yield f"{head}/{name}"
     finally:
-        try:
-            with admin.cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            admin.close()
+        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def free_port() -> int:
