@@ -1,9 +1,34 @@
 #!/usr/bin/env bash
 # Start the action server (5055) and Rasa (5005) in the foreground; Ctrl-C stops both.
+# On embedded settings (no WhatsApp token) the WhatsApp simulator is on, missing secrets are
+# generated once into var/dev-secrets.env, and the console URL and an admin token are printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f credentials.yml ] || cp credentials.example.yml credentials.yml
 mkdir -p var
+
+# A setting's value from the environment, else from .env (which never overrides the environment).
+setting() {
+  local name=$1
+  if [ -n "${!name:-}" ]; then printf '%s' "${!name}"; return; fi
+  [ -f .env ] || return 0
+  sed -n -E "s/^[[:space:]]*(export[[:space:]]+)?$name[[:space:]]*=[[:space:]]*//p" .env | tail -n1 |
+    sed -E "s/[[:space:]]+$//; s/^([\"'])(.*)\\1$/\\2/"
+}
+
+# Secrets a local run needs but nobody set: random ones, kept in var/ (ignored by git) across runs.
+dev_secrets=var/dev-secrets.env
+for name in WHATSAPP_APP_SECRET ATTENDANT_JWT_SECRET; do
+  [ -n "$(setting "$name")" ] && continue
+  if ! grep -q "^$name=" "$dev_secrets" 2>/dev/null; then
+    (umask 077; echo "$name=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')" >> "$dev_secrets")
+  fi
+  export "$name=$(sed -n "s/^$name=//p" "$dev_secrets" | tail -n1)"
+done
+if [ -z "$(setting WHATSAPP_ACCESS_TOKEN)" ] && [ -z "$(setting SIMULATOR_ENABLED)" ]; then
+  export SIMULATOR_ENABLED=true
+fi
+
 pids=()
 stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap stop INT TERM EXIT
@@ -12,5 +37,18 @@ pids+=($!)
 .venv/bin/rasa run --port 5005 --credentials credentials.yml --endpoints endpoints.yml \
   --model models/current.tar.gz &
 pids+=($!)
+
+token=$(.venv/bin/python -m supportdesk.attendant_tokens --sub demo --name Demo --role admin 2>/dev/null || true)
 echo "Rasa on http://127.0.0.1:5005 (WhatsApp webhook /webhooks/whatsapp/webhook, attendant API /webhooks/attendant), actions on :5055. Ctrl-C stops both."
+echo "Attendant inbox:    http://127.0.0.1:5005/console/"
+case "$(setting SIMULATOR_ENABLED | tr '[:upper:]' '[:lower:]')" in
+  1 | true | yes | on)
+    [ -z "$(setting WHATSAPP_ACCESS_TOKEN)" ] && echo "WhatsApp simulator: http://127.0.0.1:5005/console/simulator" ;;
+esac
+grep -q '^channels.console.ConsoleInput:' credentials.yml ||
+  echo "note: credentials.yml has no 'channels.console.ConsoleInput:' line (see credentials.example.yml): no console until it does"
+if [ -n "$token" ]; then
+  echo "Attendant token (admin 'demo', paste it into the inbox):"
+  echo "$token"
+fi
 wait -n "${pids[@]}"

@@ -1,0 +1,122 @@
+// Rendering of the inbox's parts: queue, history and appointments. Text goes in as textContent.
+
+import { clear, clockTime, el, elapsed, formattedText } from "./dom.js";
+
+const STATUS_ORDER = { waiting: 0, human: 1, bot: 2, closed: 3 };
+const STATUS_LABEL = { waiting: "Waiting", human: "With a person", bot: "Bot", closed: "Closed" };
+
+// Delivery of attendant and system messages: [visible mark, words for everyone].
+const DELIVERY = {
+  pending: ["🕓", "sending"],
+  sending: ["🕓", "sending"],
+  sent: ["✓", "sent"],
+  delivered: ["✓✓", "delivered"],
+  read: ["✓✓", "read"],
+  logged: ["✓", "logged, not sent (no WhatsApp token: the simulator shows it)"],
+  failed: ["⚠", "not delivered"],
+  suppressed: ["⊘", "not sent"],
+};
+
+/** Waiting first (longest wait on top), then held, bot and closed, each newest activity first. */
+export function sortConversations(conversations) {
+  return [...conversations].sort((a, b) => {
+    const byStatus = (STATUS_ORDER[a.status] ?? 9) - (STATUS_ORDER[b.status] ?? 9);
+    if (byStatus) return byStatus;
+    if (a.status === "waiting") return String(a.waiting_since).localeCompare(String(b.waiting_since));
+    return String(b.last_message_at).localeCompare(String(a.last_message_at));
+  });
+}
+
+export function displayName(conversation) {
+  return conversation.customer_name || `+${conversation.id}`;
+}
+
+/** The queue list; `onSelect(id)` when one is picked. */
+export function renderQueue(list, conversations, selectedId, me, onSelect) {
+  clear(list);
+  const now = Date.now();
+  for (const conversation of sortConversations(conversations)) {
+    const status = conversation.status;
+    let detail = STATUS_LABEL[status] || status;
+    if (status === "waiting") detail = `Waiting ${elapsed(conversation.waiting_since, now)}`;
+    if (status === "human") {
+      detail = conversation.assigned_to === me.sub ? "With you" : `With ${conversation.assigned_to}`;
+    }
+    const button = el(
+      "button",
+      {
+        type: "button",
+        class: `conversation-item status-${status}`,
+        "aria-current": conversation.id === selectedId ? "true" : undefined,
+        dataset: { id: conversation.id, status },
+        onclick: () => onSelect(conversation.id),
+      },
+      el("span", { class: "name", text: displayName(conversation) }),
+      el("span", { class: `badge badge-${status}`, text: detail }),
+      el("span", { class: "preview", text: conversation.last_message_preview || "" }),
+      el("span", { class: "when", text: clockTime(conversation.last_message_at) }),
+    );
+    list.append(el("li", {}, button));
+  }
+}
+
+function deliveryMark(message) {
+  if (!message.status) return null;
+  const [mark, words] = DELIVERY[message.status] || ["", message.status];
+  const reason = message.status === "failed" && message.status_reason ? `: ${message.status_reason}` : "";
+  return el(
+    "span",
+    { class: `tick tick-${message.status}`, dataset: { status: message.status }, title: `${words}${reason}` },
+    el("span", { "aria-hidden": "true", text: mark }),
+    el("span", { class: "visually-hidden", text: ` ${words}${reason}` }),
+  );
+}
+
+/** One history entry. */
+export function messageItem(message) {
+  const sender = message.sender || "bot";
+  const who = sender === "attendant" ? `Attendant ${message.attendant_id || ""}`.trim()
+    : sender === "customer" ? "Customer" : "Bot";
+  return el(
+    "li",
+    { class: `message from-${sender}`, dataset: { id: message.id, sender } },
+    el("p", { class: "message-who" }, el("span", { text: who }), " ",
+      el("time", { datetime: message.timestamp || undefined, text: clockTime(message.timestamp) })),
+    el("p", { class: "message-text" }, formattedText(message.text)),
+    deliveryMark(message),
+  );
+}
+
+/** Replace the history with `messages` and keep the newest in view. */
+export function renderHistory(list, messages) {
+  clear(list);
+  for (const message of messages) list.append(messageItem(message));
+  list.scrollTop = list.scrollHeight;
+}
+
+/** The appointment requests; `onAnswer(appointment, "confirm"|"decline", note)`. */
+export function renderAppointments(list, appointments, onAnswer, onOpen) {
+  clear(list);
+  for (const appointment of appointments) {
+    const noteId = `appointment-note-${appointment.id}`;
+    const name = appointment.customer_name || `+${appointment.conversation_id}`;
+    const note = el("input", { id: noteId, type: "text", maxlength: "4096", autocomplete: "off" });
+    list.append(
+      el(
+        "li",
+        { class: "appointment", dataset: { id: appointment.id } },
+        el("p", { class: "appointment-when", text: appointment.starts_at_text || appointment.starts_at }),
+        el("p", { class: "appointment-who" },
+          el("button", { type: "button", class: "link", text: name, onclick: () => onOpen(appointment.conversation_id) }),
+          appointment.service ? ` · ${appointment.service}` : ""),
+        appointment.note ? el("p", { class: "appointment-note", text: appointment.note }) : null,
+        el("label", { for: noteId, text: `Message to ${name} (optional)` }),
+        note,
+        el("div", { class: "actions" },
+          el("button", { type: "button", text: "Confirm", onclick: () => onAnswer(appointment, "confirm", note.value) }),
+          el("button", { type: "button", class: "secondary", text: "Decline",
+            onclick: () => onAnswer(appointment, "decline", note.value) })),
+      ),
+    );
+  }
+}

@@ -1,0 +1,321 @@
+// The attendant inbox: sign in with a token, watch the queue live, claim, reply, release.
+
+import { API_BASE, ApiError, attendantApi, tokenClaims, tokenStore } from "./api.js";
+import { displayName, messageItem, renderAppointments, renderHistory, renderQueue } from "./inbox-views.js";
+import { alertAttendant, notice, offerSimulator, setUpNotices } from "./notices.js";
+import { openStream } from "./sse.js";
+
+const $ = (id) => document.getElementById(id);
+const REFRESH_DEBOUNCE_MS = 400;
+const CLOCK_TICK_MS = 15000;
+// Delivery only moves forward; a late answer must not turn "read" back into "pending".
+const STATUS_RANK = { pending: 0, sending: 1, sent: 2, logged: 2, delivered: 3, read: 4, failed: 5, suppressed: 5 };
+
+const state = {
+  me: null,
+  conversations: new Map(),
+  selectedId: null,
+  messages: [],
+  appointments: [],
+  stream: null,
+  refreshTimer: null,
+  clockTimer: null,
+};
+
+function explain(error) {
+  if (error instanceof ApiError && error.status === 401) {
+    signOut("Your token was refused or has expired. Paste a new one.");
+    return;
+  }
+  notice(error.message || "Something went wrong.");
+}
+
+// ---- sign in / out -------------------------------------------------------------------------
+
+async function signIn(event) {
+  event.preventDefault();
+  const token = $("token").value.trim().replace(/^Bearer\s+/i, "");
+  const claims = tokenClaims(token);
+  if (!claims) {
+    $("sign-in-error").textContent = "That does not look like an attendant token (three parts separated by dots).";
+    $("token").focus();
+    return;
+  }
+  tokenStore.set(token);
+  try {
+    await attendantApi.conversations();
+  } catch (error) {
+    tokenStore.clear();
+    $("sign-in-error").textContent = error instanceof ApiError && error.status === 401
+      ? `The server refused this token: ${error.message}`
+      : error.message;
+    $("token").focus();
+    return;
+  }
+  $("token").value = "";
+  enter(claims);
+}
+
+function enter(claims) {
+  state.me = claims;
+  $("sign-in").hidden = true;
+  $("sign-in-error").textContent = "";
+  $("desk").hidden = false;
+  $("session").hidden = false;
+  $("who").textContent = `${claims.name || claims.sub} (${claims.role})`;
+  state.stream = openStream(`${API_BASE}/stream`, {
+    token: () => tokenStore.get(),
+    onEvent: handleEvent,
+    onState: streamState,
+  });
+  state.clockTimer = setInterval(renderQueueNow, CLOCK_TICK_MS);
+  refreshAll();
+}
+
+function signOut(reason = "") {
+  tokenStore.clear();
+  if (state.stream) state.stream.stop();
+  clearInterval(state.clockTimer);
+  Object.assign(state, { me: null, conversations: new Map(), selectedId: null, messages: [], stream: null });
+  $("desk").hidden = true;
+  $("session").hidden = true;
+  $("sign-in").hidden = false;
+  $("stream-state").textContent = "";
+  $("sign-in-error").textContent = reason;
+  $("history").hidden = true;
+  document.title = "Support inbox";
+  $("token").focus();
+}
+
+function streamState(value) {
+  const words = { connecting: "Connecting…", open: "Live", reconnecting: "Reconnecting…", unauthorized: "" };
+  $("stream-state").textContent = words[value] ?? "";
+  $("stream-state").dataset.state = value;
+  if (value === "open") refreshAll(); // events missed before the stream (re)opened
+  if (value === "unauthorized") signOut("Your token was refused or has expired. Paste a new one.");
+}
+
+// ---- data ----------------------------------------------------------------------------------
+
+async function refreshAll() {
+  await Promise.all([refreshConversations(), refreshAppointments()]);
+  if (state.selectedId) await loadConversation(state.selectedId);
+}
+
+async function refreshConversations() {
+  try {
+    const { conversations } = await attendantApi.conversations();
+    state.conversations = new Map(conversations.map((c) => [c.id, c]));
+    renderQueueNow();
+  } catch (error) {
+    explain(error);
+  }
+}
+
+function refreshSoon() {
+  clearTimeout(state.refreshTimer);
+  state.refreshTimer = setTimeout(refreshConversations, REFRESH_DEBOUNCE_MS);
+}
+
+async function refreshAppointments() {
+  try {
+    const { appointments } = await attendantApi.appointments();
+    state.appointments = appointments;
+    renderAppointments($("appointment-list"), appointments, answerAppointment, select);
+    $("appointments-empty").hidden = appointments.length > 0;
+  } catch (error) {
+    explain(error);
+  }
+}
+
+async function loadConversation(id) {
+  try {
+    const [conversation, { messages }] = await Promise.all([attendantApi.conversation(id), attendantApi.messages(id)]);
+    if (state.selectedId !== id) return;
+    state.conversations.set(id, conversation);
+    state.messages = messages;
+    renderConversation();
+    renderHistory($("history"), messages);
+    $("history").dataset.conversation = id; // the whole history of `id` is shown
+    renderQueueNow();
+  } catch (error) {
+    explain(error);
+  }
+}
+
+// ---- live events ---------------------------------------------------------------------------
+
+function handleEvent({ event, data }) {
+  if (event === "conversation.updated") {
+    const before = state.conversations.get(data.id);
+    state.conversations.set(data.id, data);
+    if (data.status === "waiting" && before?.status !== "waiting") customerWaits(data);
+    if (data.id === state.selectedId) renderConversation();
+    renderQueueNow();
+  } else if (event === "message.created") {
+    if (data.conversation_id === state.selectedId) upsertMessage(data);
+    refreshSoon();
+  } else if (event === "message.status") {
+    const message = state.messages.find((m) => m.id === data.id);
+    if (message) upsertMessage({ ...message, status: data.status, status_reason: data.reason });
+  } else if (event.startsWith("appointment.")) {
+    refreshAppointments();
+  }
+}
+
+function upsertMessage(message) {
+  const history = $("history");
+  const index = state.messages.findIndex((m) => m.id === message.id);
+  const item = messageItem(message);
+  if (index === -1) {
+    state.messages.push(message);
+    const nearBottom = history.scrollHeight - history.scrollTop - history.clientHeight < 80;
+    history.append(item);
+    if (nearBottom) history.scrollTop = history.scrollHeight;
+  } else {
+    const known = state.messages[index];
+    const merged = { ...known, ...message };
+    if ((STATUS_RANK[known.status] ?? -1) > (STATUS_RANK[message.status] ?? -1)) {
+      Object.assign(merged, { status: known.status, status_reason: known.status_reason }); // events can overtake
+    }
+    state.messages[index] = merged;
+    const old = history.querySelector(`li[data-id="${CSS.escape(message.id)}"]`);
+    if (old) old.replaceWith(messageItem(state.messages[index]));
+  }
+}
+
+function customerWaits(conversation) {
+  const body = `${displayName(conversation)} is waiting for a person.`;
+  alertAttendant("A customer is waiting", body, `waiting-${conversation.id}`, () => select(conversation.id));
+}
+
+// ---- rendering -----------------------------------------------------------------------------
+
+function renderQueueNow() {
+  if (!state.me) return;
+  const conversations = [...state.conversations.values()];
+  renderQueue($("conversation-list"), conversations, state.selectedId, state.me, select);
+  $("queue-empty").hidden = conversations.length > 0;
+  const waiting = conversations.filter((c) => c.status === "waiting").length;
+  $("waiting-count").textContent = waiting ? `(${waiting} waiting)` : "";
+  document.title = waiting ? `(${waiting}) Support inbox` : "Support inbox";
+}
+
+function renderConversation() {
+  const conversation = state.conversations.get(state.selectedId);
+  if (!conversation) return;
+  const mine = conversation.status === "human" && conversation.assigned_to === state.me.sub;
+  const held = conversation.status === "human" ? `held by ${conversation.assigned_to}` : conversation.status;
+  $("conversation-title").textContent = displayName(conversation);
+  $("conversation-meta").textContent = `+${conversation.id} · ${held}`;
+  $("conversation").dataset.status = conversation.status;
+  $("history").hidden = false;
+  $("claim").hidden = !["waiting", "bot"].includes(conversation.status);
+  $("release").hidden = !(mine || (conversation.status === "human" && state.me.role === "admin"));
+  $("reply-form").hidden = !mine;
+  $("conversation-hint").textContent = mine ? ""
+    : conversation.status === "human" ? `${conversation.assigned_to} is answering this customer.`
+      : "Claim the conversation to answer the customer yourself.";
+}
+
+// ---- actions -------------------------------------------------------------------------------
+
+async function select(id) {
+  state.selectedId = id;
+  state.messages = [];
+  document.body.classList.add("viewing");
+  renderHistory($("history"), []);
+  delete $("history").dataset.conversation;
+  renderConversation();
+  renderQueueNow();
+  await loadConversation(id);
+  $("conversation").focus();
+}
+
+async function act(button, work) {
+  button.disabled = true;
+  try {
+    await work();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 409) {
+      notice(error.message);
+      await loadConversation(state.selectedId);
+    } else {
+      explain(error);
+    }
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function claim() {
+  await act($("claim"), async () => {
+    const conversation = await attendantApi.claim(state.selectedId);
+    state.conversations.set(conversation.id, conversation);
+    renderConversation();
+    renderQueueNow();
+    $("reply-text").focus();
+  });
+}
+
+async function release() {
+  await act($("release"), async () => {
+    const conversation = await attendantApi.release(state.selectedId);
+    state.conversations.set(conversation.id, conversation);
+    renderConversation();
+    renderQueueNow();
+    notice(`${displayName(conversation)} is back with the bot.`);
+  });
+}
+
+async function reply(event) {
+  event.preventDefault();
+  const box = $("reply-text");
+  const text = box.value.trim();
+  if (!text) return;
+  const button = $("reply-form").querySelector("button[type=submit]");
+  await act(button, async () => {
+    const answer = await attendantApi.reply(state.selectedId, text);
+    upsertMessage(answer.message || { id: answer.id, sender: "attendant", text, status: "pending" });
+    box.value = "";
+    box.focus();
+  });
+}
+
+async function answerAppointment(appointment, answer, note) {
+  try {
+    await attendantApi.answerAppointment(appointment.id, answer, note.trim());
+    notice(answer === "confirm" ? "Appointment confirmed; the customer was told." : "Request declined; the customer was told.");
+  } catch (error) {
+    explain(error);
+  }
+  refreshAppointments();
+}
+
+// ---- wiring --------------------------------------------------------------------------------
+
+function start() {
+  offerSimulator($("simulator-link"));
+  setUpNotices($("notify"));
+  $("sign-in-form").addEventListener("submit", signIn);
+  $("sign-out").addEventListener("click", () => signOut());
+  $("claim").addEventListener("click", claim);
+  $("release").addEventListener("click", release);
+  $("reply-form").addEventListener("submit", reply);
+  $("reply-text").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $("reply-form").requestSubmit();
+    }
+  });
+  $("back").addEventListener("click", () => {
+    document.body.classList.remove("viewing");
+    const current = document.querySelector(`.conversation-item[data-id="${CSS.escape(state.selectedId || "")}"]`);
+    (current || $("conversation-list")).focus();
+  });
+  const claims = tokenClaims(tokenStore.get());
+  if (claims && (!claims.exp || claims.exp * 1000 > Date.now())) enter(claims);
+  else signOut(tokenStore.get() ? "Your token has expired. Paste a new one." : "");
+}
+
+start();
