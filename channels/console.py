@@ -8,6 +8,7 @@ to this service's own `/webhooks/whatsapp/webhook` and reads what the outbox sen
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -142,7 +143,7 @@ class ConsoleInput(InputChannel):
         return console
 
     async def _serve(self, relative: str) -> HTTPResponse:
-        found = static_file(self.static_root, relative)
+        found = await asyncio.to_thread(static_file, self.static_root, relative)  # stat calls off the loop
         if found is None:
             return error_response(404, "not_found", "No such console file.")
         mime_type = CONTENT_TYPES[found.suffix.lower()]

@@ -30,7 +30,8 @@ if [ -z "$(setting WHATSAPP_ACCESS_TOKEN)" ] && [ -z "$(setting SIMULATOR_ENABLE
 fi
 
 pids=()
-stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+banner_pid=
+stop() { trap - INT TERM EXIT; kill "${pids[@]}" $banner_pid 2>/dev/null || true; wait 2>/dev/null || true; }
 trap stop INT TERM EXIT
 .venv/bin/rasa run actions --port 5055 --actions actions &
 pids+=($!)
@@ -38,17 +39,33 @@ pids+=($!)
   --model models/current.tar.gz &
 pids+=($!)
 
-token=$(.venv/bin/python -m supportdesk.attendant_tokens --sub demo --name Demo --role admin 2>/dev/null || true)
-echo "Rasa on http://127.0.0.1:5005 (WhatsApp webhook /webhooks/whatsapp/webhook, attendant API /webhooks/attendant), actions on :5055. Ctrl-C stops both."
-echo "Attendant inbox:    http://127.0.0.1:5005/console/"
-case "$(setting SIMULATOR_ENABLED | tr '[:upper:]' '[:lower:]')" in
-  1 | true | yes | on)
-    [ -z "$(setting WHATSAPP_ACCESS_TOKEN)" ] && echo "WhatsApp simulator: http://127.0.0.1:5005/console/simulator" ;;
-esac
-grep -q '^channels.console.ConsoleInput:' credentials.yml ||
-  echo "note: credentials.yml has no 'channels.console.ConsoleInput:' line (see credentials.example.yml): no console until it does"
-if [ -n "$token" ]; then
-  echo "Attendant token (admin 'demo', paste it into the inbox):"
-  echo "$token"
-fi
+banner() {
+  local token
+  token=$(.venv/bin/python -m supportdesk.attendant_tokens --sub demo --name Demo --role admin 2>/dev/null || true)
+  echo "Rasa on http://127.0.0.1:5005 (WhatsApp webhook /webhooks/whatsapp/webhook, attendant API /webhooks/attendant), actions on :5055. Ctrl-C stops both."
+  echo "Attendant inbox:    http://127.0.0.1:5005/console/"
+  case "$(setting SIMULATOR_ENABLED | tr '[:upper:]' '[:lower:]')" in
+    1 | true | yes | on)
+      [ -z "$(setting WHATSAPP_ACCESS_TOKEN)" ] && echo "WhatsApp simulator: http://127.0.0.1:5005/console/simulator" ;;
+  esac
+  grep -q '^channels.console.ConsoleInput:' credentials.yml ||
+    echo "note: credentials.yml has no 'channels.console.ConsoleInput:' line (see credentials.example.yml): no console until it does"
+  if [ -n "$token" ]; then
+    echo "Attendant token (admin 'demo', paste it into the inbox):"
+    echo "$token"
+  fi
+}
+# The banner comes once Rasa answers (loading the model takes a while), so it is not lost in the log.
+(
+  .venv/bin/python -c '
+import time, urllib.request
+for _ in range(1200):
+    try:
+        urllib.request.urlopen("http://127.0.0.1:5005/", timeout=1)
+        break
+    except Exception:
+        time.sleep(0.5)
+' && banner
+) &
+banner_pid=$!
 wait -n "${pids[@]}"

@@ -31,33 +31,46 @@ export function displayName(conversation) {
   return conversation.customer_name || `+${conversation.id}`;
 }
 
-/** The queue list; `onSelect(id)` when one is picked. */
-export function renderQueue(list, conversations, selectedId, me, onSelect) {
-  clear(list);
-  const now = Date.now();
-  for (const conversation of sortConversations(conversations)) {
-    const status = conversation.status;
-    let detail = STATUS_LABEL[status] || status;
-    if (status === "waiting") detail = `Waiting ${elapsed(conversation.waiting_since, now)}`;
-    if (status === "human") {
-      detail = conversation.assigned_to === me.sub ? "With you" : `With ${conversation.assigned_to}`;
-    }
-    const button = el(
-      "button",
-      {
-        type: "button",
-        class: `conversation-item status-${status}`,
-        "aria-current": conversation.id === selectedId ? "true" : undefined,
-        dataset: { id: conversation.id, status },
-        onclick: () => onSelect(conversation.id),
-      },
-      el("span", { class: "name", text: displayName(conversation) }),
-      el("span", { class: `badge badge-${status}`, text: detail }),
-      el("span", { class: "preview", text: conversation.last_message_preview || "" }),
-      el("span", { class: "when", text: clockTime(conversation.last_message_at) }),
-    );
-    list.append(el("li", {}, button));
+function queueItemContent(conversation, me, now) {
+  const status = conversation.status;
+  let detail = STATUS_LABEL[status] || status;
+  if (status === "waiting") detail = `Waiting ${elapsed(conversation.waiting_since, now)}`;
+  if (status === "human") {
+    detail = conversation.assigned_to === me.sub ? "With you" : `With ${conversation.assigned_to}`;
   }
+  return [
+    el("span", { class: "name", text: displayName(conversation) }),
+    el("span", { class: `badge badge-${status}`, text: detail }),
+    el("span", { class: "preview", text: conversation.last_message_preview || "" }),
+    el("span", { class: "when", text: clockTime(conversation.last_message_at) }),
+  ];
+}
+
+/**
+ * The queue list; `onSelect(id)` when one is picked. Items are updated in place and moved only
+ * when their order changes, so live updates never take the keyboard focus away from an item.
+ */
+export function renderQueue(list, conversations, selectedId, me, onSelect) {
+  const now = Date.now();
+  const existing = new Map([...list.children].map((item) => [item.dataset.id, item]));
+  const sorted = sortConversations(conversations);
+  sorted.forEach((conversation, index) => {
+    let item = existing.get(conversation.id);
+    if (!item) {
+      const button = el("button", { type: "button", onclick: () => onSelect(conversation.id) });
+      item = el("li", { dataset: { id: conversation.id } }, button);
+    }
+    existing.delete(conversation.id);
+    const button = item.firstElementChild;
+    button.className = `conversation-item status-${conversation.status}`;
+    button.dataset.id = conversation.id;
+    button.dataset.status = conversation.status;
+    if (conversation.id === selectedId) button.setAttribute("aria-current", "true");
+    else button.removeAttribute("aria-current");
+    button.replaceChildren(...queueItemContent(conversation, me, now));
+    if (list.children[index] !== item) list.insertBefore(item, list.children[index] || null);
+  });
+  for (const gone of existing.values()) gone.remove();
 }
 
 function deliveryMark(message) {

@@ -76,11 +76,16 @@ def browser(tmp_path_factory):
 
 
 def save_screenshot(driver, name: str, readme_name: str = "") -> Path:
-    """Save a PNG under results/screenshots/ (and, given `readme_name`, a copy under docs/images/)."""
+    """Save a PNG under results/screenshots/; given `readme_name`, also the README's copy in docs/images/.
+
+    The committed README images are written when missing or when UPDATE_README_IMAGES=1, so an
+    ordinary test run leaves the work tree clean.
+    """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / name
     assert driver.save_screenshot(str(path)), f"could not save {path}"
-    if readme_name:
+    readme_copy = README_IMAGES / readme_name if readme_name else None
+    if readme_copy and (not readme_copy.exists() or os.environ.get("UPDATE_README_IMAGES") == "1"):
         README_IMAGES.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, README_IMAGES / readme_name)
+        shutil.copyfile(path, readme_copy)
     return path

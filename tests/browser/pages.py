@@ -44,6 +44,17 @@ class Window:
             log = "\n".join(entry["message"] for entry in driver.get_log("browser"))
             raise AssertionError(f"{what} did not happen in {timeout}s; browser log:\n{log}") from None
 
+    def click(self, find: Callable[[], object], what: str) -> None:
+        """Click what `find()` returns once it exists, looking again if the page re-rendered it."""
+        def clicked(_: WebDriver) -> bool:
+            element = find()
+            if element is None:
+                return False
+            element.click()
+            return True
+
+        self.wait(clicked, f"clicking {what}")
+
     def css(self, selector: str):
         return self.focus().find_element(By.CSS_SELECTOR, selector)
 
@@ -129,7 +140,7 @@ class InboxPage(Window):
                   f"{customer} listed in the queue {('as ' + status) if status else ''}")
 
     def open_conversation(self, customer: str, title: str) -> None:
-        self.queue_item(customer).click()
+        self.click(lambda: self.queue_item(customer), f"{customer} in the queue")
         self.wait(lambda d: self.css("#conversation-title").text == title
                   and self.css("#history").get_attribute("data-conversation") == customer,
                   f"the conversation with {title} and its history")
