@@ -11,9 +11,8 @@ from __future__ import annotations
 import itertools
 import json
 import secrets
-import threading
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import jwt
 from aiohttp import web
@@ -29,7 +28,6 @@ ASSERTION_AUDIENCE = "https://oauth2.googleapis.com/token"
 FCM_ERROR_TYPE = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
 BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest"
 UNAUTHENTICATED_MESSAGE = "Request had invalid authentication credentials."
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def fcm_error(
@@ -99,34 +97,11 @@ class FakeFcm(LoopbackServer):
         self._service_accounts: Dict[str, Tuple[str, Any]] = {}
         self._access_tokens: set = set()
         self._message_numbers = itertools.count(1)
-        self._in_flight = 0
-        self._idle = threading.Condition()
-
-    def stop(self) -> None:
-        """Let answers still being delayed finish (a client may have timed out), then stop."""
-        with self._idle:
-            self._idle.wait_for(lambda: self._in_flight == 0, timeout=10)
-        super().stop()
 
     def routes(self, app: web.Application) -> None:
         """OAuth2 token endpoint and the FCM send call."""
-        app.router.add_post("/token", self._tracked(self._token))
-        app.router.add_post("/v1/projects/{project}/messages:send", self._tracked(self._send))
-
-    def _tracked(self, handler: Handler) -> Handler:
-        """Wrap a handler so `stop()` can wait for answers still being delayed."""
-
-        async def tracked(request: web.Request) -> web.StreamResponse:
-            with self._idle:
-                self._in_flight += 1
-            try:
-                return await handler(request)
-            finally:
-                with self._idle:
-                    self._in_flight -= 1
-                    self._idle.notify_all()
-
-        return tracked
+        app.router.add_post("/token", self.tracked(self._token))
+        app.router.add_post("/v1/projects/{project}/messages:send", self.tracked(self._send))
 
     @property
     def token_uri(self) -> str:

@@ -13,9 +13,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import threading
 import time
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from aiohttp import web
 
@@ -34,7 +33,6 @@ TOKEN_ERROR = {
         "fbtrace_id": "AfakeTraceForBadToken",
     }
 }
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def graph_error(code: int, message: str, details: Optional[str] = None) -> Dict[str, Any]:
@@ -55,21 +53,13 @@ class FakeGraphApi(LoopbackServer):
         self.send_times: List[float] = []
         self.issued: Dict[str, Dict[str, Any]] = {}  # wamid -> the send body it answered
         self._ids = itertools.count(1)
-        self._in_flight = 0
-        self._idle = threading.Condition()
 
     def routes(self, app: web.Application) -> None:
         """With or without a version segment, as the client is configured."""
-        app.router.add_post("/{version}/{phone}/messages", self._tracked(self._messages))
-        app.router.add_post("/{phone}/messages", self._tracked(self._messages))
-        app.router.add_get("/{version}/{media}", self._tracked(self._media))
-        app.router.add_get("/{media}", self._tracked(self._media))
-
-    def stop(self) -> None:
-        """Let answers still being delayed finish (the client may have timed out), then stop."""
-        with self._idle:
-            self._idle.wait_for(lambda: self._in_flight == 0, timeout=10)
-        super().stop()
+        app.router.add_post("/{version}/{phone}/messages", self.tracked(self._messages))
+        app.router.add_post("/{phone}/messages", self.tracked(self._messages))
+        app.router.add_get("/{version}/{media}", self.tracked(self._media))
+        app.router.add_get("/{media}", self.tracked(self._media))
 
     # scripting
     def script_error(self, fixture: str, status: int = 400, times: int = 1, route: str = SEND) -> None:
@@ -118,19 +108,6 @@ class FakeGraphApi(LoopbackServer):
         return await asyncio.to_thread(self.wait_for_sends, count, timeout)
 
     # handlers
-    def _tracked(self, handler: Handler) -> Handler:
-        async def tracked(request: web.Request) -> web.StreamResponse:
-            with self._idle:
-                self._in_flight += 1
-            try:
-                return await handler(request)
-            finally:
-                with self._idle:
-                    self._in_flight -= 1
-                    self._idle.notify_all()
-
-        return tracked
-
     async def _scripted_answer(self, route: str) -> Optional[web.Response]:
         """The scripted answer for `route`, if any; a delay-only script just waits."""
         scripted = self.next_scripted(route)

@@ -11,9 +11,12 @@ import asyncio
 import dataclasses
 import json
 import threading
-from typing import Any, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from aiohttp import web
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,12 +55,29 @@ class LoopbackServer:
         self._runner: Optional[web.AppRunner] = None
         self._thread: Optional[threading.Thread] = None
         self._got_request = threading.Condition(self._lock)
+        self._in_flight = 0
+        self._idle = threading.Condition()
         self.port = 0
 
     # subclasses add their routes here
     def routes(self, app: web.Application) -> None:
         """Add the fake's routes to `app`."""
         raise NotImplementedError
+
+    def tracked(self, handler: Handler) -> Handler:
+        """Wrap a handler so `stop()` waits for answers still being delayed."""
+
+        async def counted(request: web.Request) -> web.StreamResponse:
+            with self._idle:
+                self._in_flight += 1
+            try:
+                return await handler(request)
+            finally:
+                with self._idle:
+                    self._in_flight -= 1
+                    self._idle.notify_all()
+
+        return counted
 
     @property
     def url(self) -> str:
@@ -137,7 +157,9 @@ class LoopbackServer:
         return self
 
     def stop(self) -> None:
-        """Stop the server and its thread."""
+        """Let answers still being delayed finish (a client may have timed out), then stop."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._in_flight == 0, timeout=10)
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread is not None:
