@@ -59,7 +59,7 @@ bench: install train ## Webhook benchmark against stock Rasa REST (prints a tabl
 	$(PYTHON) bench/webhook_bench.py
 
 token: install ## Mint an attendant token: make token SUB=ana NAME=Ana ROLE=attendant
-	@$(PYTHON) -m supportdesk.attendant_tokens --sub "$(SUB)" --name "$(NAME)" --role "$(or $(ROLE),attendant)"
+	@$(PYTHON) -m supportdesk.attendant.tokens --sub "$(SUB)" --name "$(NAME)" --role "$(or $(ROLE),attendant)"
 
 lock: ## Re-resolve requirements.in into requirements.lock (needs the network)
 	rm -rf /tmp/lock-venv && "$$(scripts/find-python310.sh)" -m venv /tmp/lock-venv

@@ -15,13 +15,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from supportdesk import handoff
-from supportdesk.attendant_alerts import handoff_push, notify
-from supportdesk.business_hours import BusinessHours, parse_business_hours
-from supportdesk.push_notifications import PushSender
-from supportdesk.redaction import mask_phone
+from supportdesk.handoff import state as handoff
+from supportdesk.attendant.alerts import handoff_push, notify
+from supportdesk.scheduling.business_hours import BusinessHours, parse_business_hours
+from supportdesk.attendant.push import PushSender
+from supportdesk.platform.redaction import mask_phone
 from supportdesk.runtime import get_runtime
-from supportdesk.settings import Settings, get_settings
+from supportdesk.platform.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 

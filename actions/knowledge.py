@@ -16,17 +16,17 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from supportdesk.ai_prompt import (
+from supportdesk.knowledge.prompt import (
     build_messages,
     business_time,
     configured_secrets,
     customer_name_from,
     turns_from_events,
 )
-from supportdesk.knowledge_base import KNOWLEDGE_DIRECTORY, KnowledgeError, current_knowledge
-from supportdesk.openai_answers import ANSWER, HANDOFF, SCHEDULE, AiOutcome, OpenAiAnswers, get_openai_answers
-from supportdesk.redaction import mask_phone
-from supportdesk.settings import Settings, get_settings
+from supportdesk.knowledge.knowledge_base import KNOWLEDGE_DIRECTORY, KnowledgeError, current_knowledge
+from supportdesk.knowledge.openai_answers import ANSWER, HANDOFF, SCHEDULE, AiOutcome, OpenAiAnswers, get_openai_answers
+from supportdesk.platform.redaction import mask_phone
+from supportdesk.platform.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 

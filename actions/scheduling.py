@@ -12,14 +12,14 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from supportdesk.appointment_time import TimeOutcome, parse_appointment_time
-from supportdesk.appointments import create_request
-from supportdesk.attendant_alerts import notify, scheduling_push
-from supportdesk.business_hours import BusinessHours, parse_business_hours
-from supportdesk.push_notifications import PushSender
-from supportdesk.redaction import mask_phone
+from supportdesk.scheduling.appointment_time import TimeOutcome, parse_appointment_time
+from supportdesk.scheduling.appointments import create_request
+from supportdesk.attendant.alerts import notify, scheduling_push
+from supportdesk.scheduling.business_hours import BusinessHours, parse_business_hours
+from supportdesk.attendant.push import PushSender
+from supportdesk.platform.redaction import mask_phone
 from supportdesk.runtime import get_runtime
-from supportdesk.settings import Settings, get_settings
+from supportdesk.platform.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from aiohttp import web
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
-from supportdesk.webhook_signature import sign  # noqa: E402
+from supportdesk.whatsapp.signature import sign  # noqa: E402
 from tests.fixture_files import APP_SECRET  # noqa: E402
 from tests.integration.service import (  # noqa: E402
     RunningService,

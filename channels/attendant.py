@@ -19,18 +19,20 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from supportdesk import appointments, stream_events
-from supportdesk.attendant_alerts import PLATFORMS, register_device
-from supportdesk.attendant_desk import MAX_REPLY_CHARS, AttendantDesk, NotHolder, UnknownConversation
-from supportdesk.attendant_openapi import openapi_document
-from supportdesk.attendant_tokens import Attendant, TokenRejected, verify_token
-from supportdesk.conversation_history import UnknownMessage, messages_from_events, page_after, with_delivery
-from supportdesk.conversations import list_conversations, load_conversation
-from supportdesk.database import DatabaseUnavailable
-from supportdesk.handoff import ClaimRefused, timeouts_from
+from supportdesk.scheduling import appointments
+
+from supportdesk.messaging import stream_events
+from supportdesk.attendant.alerts import PLATFORMS, register_device
+from supportdesk.handoff.desk import MAX_REPLY_CHARS, AttendantDesk, NotHolder, UnknownConversation
+from supportdesk.attendant.openapi import openapi_document
+from supportdesk.attendant.tokens import Attendant, TokenRejected, verify_token
+from supportdesk.messaging.history import UnknownMessage, messages_from_events, page_after, with_delivery
+from supportdesk.messaging.conversations import list_conversations, load_conversation
+from supportdesk.platform.database import DatabaseUnavailable
+from supportdesk.handoff.state import ClaimRefused, timeouts_from
 from supportdesk.runtime import get_runtime
-from supportdesk.settings import get_settings
-from supportdesk import tracker_bridge
+from supportdesk.platform.settings import get_settings
+from supportdesk.messaging import tracker_bridge
 
 logger = logging.getLogger(__name__)
 

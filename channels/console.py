@@ -21,12 +21,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from supportdesk import simulator
-from supportdesk.database import DatabaseUnavailable
-from supportdesk.redaction import mask_phone
+from supportdesk.console import simulator
+from supportdesk.platform.database import DatabaseUnavailable
+from supportdesk.platform.redaction import mask_phone
 from supportdesk.runtime import get_runtime
-from supportdesk.settings import get_settings
-from supportdesk.webhook_signature import sign
+from supportdesk.platform.settings import get_settings
+from supportdesk.whatsapp.signature import sign
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from supportdesk.database import DatabaseUnavailable
+from supportdesk.platform.database import DatabaseUnavailable
 from supportdesk.runtime import get_runtime
 
 

@@ -21,18 +21,18 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from supportdesk import outbox
-from supportdesk.database import DatabaseUnavailable
-from supportdesk.graph_api import GraphApiClient
-from supportdesk.inbox import store_delivery
-from supportdesk.inbox_worker import InboxWorker
-from supportdesk.outbox_sender import OutboxSender
-from supportdesk.redaction import mask_phone
+from supportdesk.messaging import outbox
+from supportdesk.platform.database import DatabaseUnavailable
+from supportdesk.whatsapp.graph_api import GraphApiClient
+from supportdesk.messaging.inbox import store_delivery
+from supportdesk.messaging.inbox_worker import InboxWorker
+from supportdesk.messaging.outbox_sender import OutboxSender
+from supportdesk.platform.redaction import mask_phone
 from supportdesk.runtime import Runtime, get_runtime
-from supportdesk.settings import get_settings
-from supportdesk.turn_processor import CHANNEL_NAME, TurnProcessor, drafts_for_replies
-from supportdesk.webhook_signature import SignatureCheck, check_signature, subscription_challenge
-from supportdesk.whatsapp_payload import MalformedPayload, WebhookDelivery, parse_webhook
+from supportdesk.platform.settings import get_settings
+from supportdesk.messaging.turn_processor import CHANNEL_NAME, TurnProcessor, drafts_for_replies
+from supportdesk.whatsapp.signature import SignatureCheck, check_signature, subscription_challenge
+from supportdesk.whatsapp.payload import MalformedPayload, WebhookDelivery, parse_webhook
 
 logger = logging.getLogger(__name__)
 

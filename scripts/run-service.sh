@@ -41,7 +41,7 @@ pids+=($!)
 
 banner() {
   local token
-  token=$(.venv/bin/python -m supportdesk.attendant_tokens --sub demo --name Demo --role admin 2>/dev/null || true)
+  token=$(.venv/bin/python -m supportdesk.attendant.tokens --sub demo --name Demo --role admin 2>/dev/null || true)
   echo "Rasa on http://127.0.0.1:5005 (WhatsApp webhook /webhooks/whatsapp/webhook, attendant API /webhooks/attendant), actions on :5055. Ctrl-C stops both."
   echo "Attendant inbox:    http://127.0.0.1:5005/console/"
   case "$(setting SIMULATOR_ENABLED | tr '[:upper:]' '[:lower:]')" in

@@ -5,21 +5,21 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Callable, List, Optional
 
-from supportdesk.database import Database
-from supportdesk.schema import migrate
-from supportdesk.settings import Settings, get_settings
+from supportdesk.platform.database import Database
+from supportdesk.platform.schema import migrate
+from supportdesk.platform.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from supportdesk.graph_api import GraphApiClient
-    from supportdesk.push_notifications import PushSender
+    from supportdesk.whatsapp.graph_api import GraphApiClient
+    from supportdesk.attendant.push import PushSender
 
 
 class Runtime:
     """Database, Graph API client and the wake-up hooks of this process's background loops."""
 
     def __init__(self, settings: Settings) -> None:
-        from supportdesk.graph_api import GraphApiClient
-        from supportdesk.retry_policy import RetryPolicy
+        from supportdesk.whatsapp.graph_api import GraphApiClient
+        from supportdesk.platform.retry_policy import RetryPolicy
 
         self.settings = settings
         self.database = Database(settings.database_url)
@@ -43,7 +43,7 @@ class Runtime:
     def push_sender(self) -> "PushSender":
         """FCM (or the log without FCM settings), built once so its OAuth token is reused."""
         if self._push_sender is None:
-            from supportdesk.push_notifications import build_push_sender
+            from supportdesk.attendant.push import build_push_sender
 
             self._push_sender = build_push_sender(self.settings)
         return self._push_sender

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Iterator
 import pytest
 
 from supportdesk.runtime import reset_runtime
-from supportdesk.settings import reset_settings_cache
+from supportdesk.platform.settings import reset_settings_cache
 
 if TYPE_CHECKING:
-    from supportdesk.database import Database
+    from supportdesk.platform.database import Database
 
 # Variables a developer's shell or .env may set; every test starts without them.
 _SETTINGS_VARIABLES = (
@@ -33,7 +33,7 @@ def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     for name in _SETTINGS_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'test.db'}")
-    monkeypatch.setattr("supportdesk.settings.PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr("supportdesk.platform.settings.PROJECT_ROOT", tmp_path)
     reset_settings_cache()
     reset_runtime()
     for name in ("supportdesk", "channels", "actions"):  # undo the service's log setup so caplog sees records
@@ -86,8 +86,8 @@ def redis_url() -> str:
 @pytest.fixture(params=["sqlite", "postgres"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator["Database"]:
     """A migrated, empty database: the test runs once on SQLite and once on PostgreSQL."""
-    from supportdesk.database import Database
-    from supportdesk.schema import migrate
+    from supportdesk.platform.database import Database
+    from supportdesk.platform.schema import migrate
 
     if request.param == "postgres":
         url = request.getfixturevalue("postgres_url")

@@ -8,12 +8,12 @@ from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionRequestHandoff, expected_wait_text, opening_text
-from supportdesk.attendant_alerts import register_device
-from supportdesk.business_hours import parse_business_hours
-from supportdesk.conversations import load_conversation
-from supportdesk.push_notifications import PushResult
+from supportdesk.attendant.alerts import register_device
+from supportdesk.scheduling.business_hours import parse_business_hours
+from supportdesk.messaging.conversations import load_conversation
+from supportdesk.attendant.push import PushResult
 from supportdesk.runtime import get_runtime
-from supportdesk.settings import Settings
+from supportdesk.platform.settings import Settings
 
 CUSTOMER = "447700900123"
 MONDAY_10_UTC = dt.datetime(2024, 5, 13, 10, 0, tzinfo=dt.timezone.utc).timestamp()

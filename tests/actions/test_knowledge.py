@@ -9,10 +9,10 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.knowledge import ActionAiAnswer
-from supportdesk.knowledge_base import KNOWLEDGE_DIRECTORY
-from supportdesk.openai_answers import OpenAiAnswers
-from supportdesk.settings import Settings
-from supportdesk.structured_logging import JsonFormatter
+from supportdesk.knowledge.knowledge_base import KNOWLEDGE_DIRECTORY
+from supportdesk.knowledge.openai_answers import OpenAiAnswers
+from supportdesk.platform.settings import Settings
+from supportdesk.platform.structured_logging import JsonFormatter
 from tests.fakes.fake_openai import CHAT, DEFAULT_ANSWER, FAKE_API_KEY, FakeOpenAi, server_error
 
 TRACKERS = Path(__file__).resolve().parent.parent / "fixtures" / "trackers"

@@ -7,11 +7,11 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.scheduling import ActionResetAppointment, ActionSubmitAppointment, ValidateAppointmentForm, reset_events
-from supportdesk.appointments import list_appointments
-from supportdesk.attendant_alerts import register_device
-from supportdesk.push_notifications import PushResult
+from supportdesk.scheduling.appointments import list_appointments
+from supportdesk.attendant.alerts import register_device
+from supportdesk.attendant.push import PushResult
 from supportdesk.runtime import get_runtime
-from supportdesk.settings import Settings
+from supportdesk.platform.settings import Settings
 
 CUSTOMER = "447700900123"
 MONDAY_10_UTC = dt.datetime(2024, 5, 13, 10, 0, tzinfo=dt.timezone.utc).timestamp()

@@ -12,8 +12,8 @@ import uuid
 
 import pytest
 
-from supportdesk import outbox
-from supportdesk.database import Database
+from supportdesk.messaging import outbox
+from supportdesk.platform.database import Database
 from tests.browser.conftest import save_screenshot
 from tests.browser.pages import InboxPage, SimulatorPage
 from tests.integration.service import attendant_token

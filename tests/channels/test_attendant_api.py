@@ -9,13 +9,14 @@ import pytest
 from sanic import Sanic
 
 from channels.attendant import AttendantInput
-from supportdesk import appointments, handoff
-from supportdesk.attendant_desk import AttendantDesk
-from supportdesk.attendant_tokens import mint_token
-from supportdesk.handoff import HandoffTimeouts
-from supportdesk.push_notifications import PushResult
+from supportdesk.scheduling import appointments
+from supportdesk.handoff import state as handoff
+from supportdesk.handoff.desk import AttendantDesk
+from supportdesk.attendant.tokens import mint_token
+from supportdesk.handoff.state import HandoffTimeouts
+from supportdesk.attendant.push import PushResult
 from supportdesk.runtime import get_runtime
-from supportdesk.settings import reset_settings_cache
+from supportdesk.platform.settings import reset_settings_cache
 
 SECRET = "attendant-api-test-secret-0123456789"
 CUSTOMER = "16315551181"
@@ -147,7 +148,7 @@ class RecordingPushSender:
 
 async def test_claim_timeout_loop_with_a_controllable_clock():
     database = get_runtime().database
-    from supportdesk.attendant_alerts import register_device
+    from supportdesk.attendant.alerts import register_device
 
     register_device(database, "token-ana-000001", "android", "ana")
     now = [1_900_000_000.0]

@@ -5,7 +5,7 @@ import re
 from sanic import Sanic
 
 from channels.attendant import AttendantInput
-from supportdesk.attendant_openapi import documented_operations, openapi_document
+from supportdesk.attendant.openapi import documented_operations, openapi_document
 
 
 async def _noop(_):

@@ -12,11 +12,11 @@ from sanic import Sanic
 
 from channels.console import CONTENT_SECURITY_POLICY, STATIC_ROOT, ConsoleInput, static_file
 from channels.whatsapp import WhatsAppInput
-from supportdesk import outbox
+from supportdesk.messaging import outbox
 from supportdesk.runtime import get_runtime
-from supportdesk.settings import reset_settings_cache
-from supportdesk.webhook_signature import SignatureCheck, check_signature
-from supportdesk.whatsapp_payload import parse_webhook
+from supportdesk.platform.settings import reset_settings_cache
+from supportdesk.whatsapp.signature import SignatureCheck, check_signature
+from supportdesk.whatsapp.payload import parse_webhook
 from tests.fakes.server import LoopbackServer
 from tests.fixture_files import APP_SECRET, PHONE_NUMBER_ID
 

@@ -9,12 +9,12 @@ import pytest
 from sanic import Sanic
 
 from channels.whatsapp import MAX_BODY_BYTES, WhatsAppInput
-from supportdesk import outbox
-from supportdesk.conversations import load_conversation
-from supportdesk.database import DatabaseUnavailable
+from supportdesk.messaging import outbox
+from supportdesk.messaging.conversations import load_conversation
+from supportdesk.platform.database import DatabaseUnavailable
 from supportdesk.runtime import get_runtime, reset_runtime
-from supportdesk.settings import reset_settings_cache
-from supportdesk.webhook_signature import sign
+from supportdesk.platform.settings import reset_settings_cache
+from supportdesk.whatsapp.signature import sign
 from tests.fixture_files import APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN, fixture_bytes, fixture_signature, webhook_fixture_names
 
 _apps = iter(range(10**6))

@@ -18,8 +18,8 @@ from typing import Dict, Iterator, Optional
 
 import requests
 
-from supportdesk.attendant_tokens import mint_token
-from supportdesk.webhook_signature import sign
+from supportdesk.attendant.tokens import mint_token
+from supportdesk.whatsapp.signature import sign
 from tests.fixture_files import APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN, fixture_bytes
 
 PROJECT = Path(__file__).resolve().parents[2]

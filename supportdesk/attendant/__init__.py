@@ -1,0 +1,1 @@
+"""The attendants' side: tokens, devices and push notifications, alerts, the API's OpenAPI document."""

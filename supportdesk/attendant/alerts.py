@@ -1,0 +1,112 @@
+"""Attendants' devices and the pushes they get: who is told what, and a record of each push."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import List, Optional
+
+from supportdesk.messaging.conversations import Conversation
+from supportdesk.platform.database import Database
+from supportdesk.attendant.push import PushMessage, PushResult, PushSender
+from supportdesk.platform.redaction import mask_phone
+
+logger = logging.getLogger(__name__)
+
+PLATFORMS = ("android", "ios")
+MAX_TOKEN_CHARS = 4096
+
+
+def register_device(database: Database, token: str, platform: str, attendant_id: str) -> None:
+    """Register (or move to this attendant) a device token; idempotent per token."""
+    now = time.time()
+    with database.transaction() as cursor:
+        cursor.execute(
+            """INSERT INTO attendant_devices (token, attendant_id, platform, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (token) DO UPDATE SET attendant_id = excluded.attendant_id,
+                   platform = excluded.platform, updated_at = excluded.updated_at""",
+            (token, attendant_id, platform, now, now),
+        )
+
+
+def device_tokens(database: Database, attendant_id: Optional[str] = None) -> List[str]:
+    """Every registered token, or those of one attendant."""
+    if attendant_id is None:
+        rows = database.execute("SELECT token FROM attendant_devices ORDER BY token")
+    else:
+        rows = database.execute("SELECT token FROM attendant_devices WHERE attendant_id = ? ORDER BY token", (attendant_id,))
+    return [row["token"] for row in rows]
+
+
+def customer_label(conversation: Conversation) -> str:
+    """How a push names the customer: profile name or a masked number, never the full number."""
+    return conversation.customer_name or mask_phone(conversation.id)
+
+
+def handoff_push(conversation: Conversation, reminder: bool = False) -> PushMessage:
+    """The push for a customer waiting for a person."""
+    title = "Customer still waiting" if reminder else "Customer waiting for a person"
+    reason = conversation.handoff_reason or "asked for a person"
+    return PushMessage("handoff", conversation.id, title, f"{customer_label(conversation)}: {reason}")
+
+
+def message_push(conversation: Conversation, preview: str) -> PushMessage:
+    """The push to a holder whose customer wrote."""
+    return PushMessage("message", conversation.id, f"New message from {customer_label(conversation)}", preview)
+
+
+def idle_push(conversation: Conversation) -> PushMessage:
+    """The reminder to a holder who has not answered for a while."""
+    return PushMessage(
+        "reminder", conversation.id, "Your customer is waiting", f"{customer_label(conversation)} has no answer yet"
+    )
+
+
+def scheduling_push(conversation_id: str, customer: str, when: str, service: Optional[str]) -> PushMessage:
+    """The push for a new appointment request."""
+    body = f"{customer}: {when}" + (f" ({service})" if service else "")
+    return PushMessage("scheduling", conversation_id, "New appointment request", body)
+
+
+async def notify(
+    database: Database, sender: PushSender, message: PushMessage, attendant_id: Optional[str] = None
+) -> List[PushResult]:
+    """Push to every device (or one attendant's); record each result; forget dead tokens."""
+    tokens = await database.run(device_tokens, database, attendant_id)
+    if not tokens:
+        logger.info(
+            "push.no_devices",
+            extra={"push_type": message.type, "conversation": mask_phone(message.conversation_id), "attendant": attendant_id},
+        )
+        await database.run(_record, database, message, attendant_id, None, "no_devices", None)
+        return []
+    results = await asyncio.gather(*(sender.send(token, message) for token in tokens))
+    for result in results:
+        await database.run(_record, database, message, attendant_id, result.token, result.outcome, result.error)
+        if result.outcome == "unregistered":
+            await database.run(_forget, database, result.token)
+    return list(results)
+
+
+def _record(
+    database: Database,
+    message: PushMessage,
+    attendant_id: Optional[str],
+    token: Optional[str],
+    state: str,
+    error: Optional[str],
+) -> None:
+    with database.transaction() as cursor:
+        cursor.execute(
+            """INSERT INTO push_log (kind, conversation_id, attendant_id, token_suffix, state, error, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            (message.type, message.conversation_id, attendant_id, token[-6:] if token else None, state, error, time.time()),
+        )
+
+
+def _forget(database: Database, token: str) -> None:
+    with database.transaction() as cursor:
+        cursor.execute("DELETE FROM attendant_devices WHERE token = ?", (token,))
+    logger.info("push.device_removed", extra={"device": token[-6:]})

@@ -1,0 +1,1 @@
+"""The web console's server-side logic (the WhatsApp simulator)."""

@@ -1,0 +1,1 @@
+"""Handing a conversation to a person: the state machine, claims, replies, release and timers."""

@@ -1,0 +1,248 @@
+"""The handoff state machine: `bot` → `waiting` → `human` → `bot` (and `closed`).
+
+Every transition is one conditional UPDATE on the current status (and holder), so two
+replicas racing for the same conversation get one winner; each change bumps `version` and
+appends a `conversation.updated` stream event in the same transaction. Timer due times
+live in the row; whoever moves a due time forward first owns that timer firing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import time
+from typing import List, Optional
+
+from supportdesk.messaging import stream_events
+from supportdesk.messaging.conversations import Conversation, load_conversation
+from supportdesk.platform.database import Cursor, Database
+from supportdesk.platform.settings import Settings
+
+
+class ClaimRefused(enum.Enum):
+    """Why a claim or release did not happen."""
+
+    NOT_FOUND = "not_found"
+    HELD_BY_OTHER = "held_by_other"
+    NOT_HELD = "not_held"
+
+
+@dataclasses.dataclass(frozen=True)
+class TransitionResult:
+    """The conversation after the attempt, whether it changed, and why not."""
+
+    conversation: Optional[Conversation]
+    changed: bool
+    refused: Optional[ClaimRefused] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class HandoffTimeouts:
+    """How long a customer waits for a claim, before giving up, and an idle holder's reminder."""
+
+    claim_seconds: float = 300
+    give_up_seconds: float = 1800
+    idle_reminder_seconds: float = 600
+
+
+class TimerKind(str, enum.Enum):
+    """The timers of a handoff."""
+
+    CLAIM_REMINDER = "claim_reminder"
+    GIVE_UP = "give_up"
+    IDLE_REMINDER = "idle_reminder"
+
+
+@dataclasses.dataclass(frozen=True)
+class DueTimer:
+    """A timer this replica won and must act on."""
+
+    kind: TimerKind
+    conversation: Conversation
+
+
+def _changed(cursor: Cursor, conversation_id: str) -> Conversation:
+    conversation = _load_in(cursor, conversation_id)
+    stream_events.publish(cursor, stream_events.CONVERSATION_UPDATED, conversation.to_json(), conversation_id)
+    return conversation
+
+
+def _load_in(cursor: Cursor, conversation_id: str) -> Conversation:
+    row = cursor.execute(
+        "SELECT id, status, customer_name, assigned_to, handoff_reason, version, last_inbound_at, last_message_at, "
+        "last_message_preview, window_closed, waiting_since, assigned_at FROM conversations WHERE id = ?",
+        (conversation_id,),
+    ).fetchone()
+    return Conversation(**{**row, "window_closed": bool(row["window_closed"])})
+
+
+def request_handoff(
+    database: Database,
+    conversation_id: str,
+    reason: Optional[str],
+    timeouts: HandoffTimeouts,
+    now: Optional[float] = None,
+) -> TransitionResult:
+    """Put the conversation in the queue (`waiting`); a no-op when a person already has or awaits it."""
+    now = time.time() if now is None else now
+    with database.transaction() as cursor:
+        cursor.execute(
+            """INSERT INTO conversations (id, status, created_at, updated_at) VALUES (?, 'bot', ?, ?)
+               ON CONFLICT (id) DO NOTHING""",
+            (conversation_id, now, now),
+        )
+        cursor.execute(
+            """UPDATE conversations SET status = 'waiting', handoff_reason = ?, assigned_to = NULL,
+                   waiting_since = ?, claim_reminder_at = ?, give_up_at = ?, idle_reminder_at = NULL,
+                   version = version + 1, updated_at = ?
+               WHERE id = ? AND status IN ('bot', 'closed')""",
+            (reason, now, now + timeouts.claim_seconds, now + timeouts.give_up_seconds, now, conversation_id),
+        )
+        if cursor.rowcount != 1:
+            return TransitionResult(_load_in(cursor, conversation_id), changed=False)
+        cursor.execute(
+            "INSERT INTO handoff_requests (conversation_id, reason, requested_at) VALUES (?, ?, ?)",
+            (conversation_id, reason, now),
+        )
+        return TransitionResult(_changed(cursor, conversation_id), changed=True)
+
+
+def claim(
+    database: Database, conversation_id: str, attendant_id: str, timeouts: HandoffTimeouts, now: Optional[float] = None
+) -> TransitionResult:
+    """Give the conversation to `attendant_id`; exactly one of racing claims wins (a re-claim is a no-op)."""
+    now = time.time() if now is None else now
+    with database.transaction() as cursor:
+        cursor.execute(
+            """UPDATE conversations SET status = 'human', assigned_to = ?, assigned_at = ?,
+                   claim_reminder_at = NULL, give_up_at = NULL, idle_reminder_at = ?,
+                   version = version + 1, updated_at = ?
+               WHERE id = ? AND status IN ('bot', 'waiting', 'closed')""",
+            (attendant_id, now, now + timeouts.idle_reminder_seconds, now, conversation_id),
+        )
+        if cursor.rowcount == 1:
+            cursor.execute(
+                """UPDATE handoff_requests SET outcome = 'claimed', attendant_id = ?, closed_at = ?
+                   WHERE conversation_id = ? AND outcome = 'open'""",
+                (attendant_id, now, conversation_id),
+            )
+            return TransitionResult(_changed(cursor, conversation_id), changed=True)
+    current = load_conversation(database, conversation_id)
+    if current is None:
+        return TransitionResult(None, changed=False, refused=ClaimRefused.NOT_FOUND)
+    if current.assigned_to == attendant_id:
+        return TransitionResult(current, changed=False)
+    return TransitionResult(current, changed=False, refused=ClaimRefused.HELD_BY_OTHER)
+
+
+def release(
+    database: Database, conversation_id: str, attendant_id: str, is_admin: bool, now: Optional[float] = None
+) -> TransitionResult:
+    """Give the conversation back to the assistant; only its holder (or an admin) may."""
+    now = time.time() if now is None else now
+    holder_clause = "" if is_admin else " AND assigned_to = ?"
+    params = (now, conversation_id) if is_admin else (now, conversation_id, attendant_id)
+    with database.transaction() as cursor:
+        cursor.execute(
+            f"""UPDATE conversations SET status = 'bot', assigned_to = NULL, assigned_at = NULL,
+                    waiting_since = NULL, claim_reminder_at = NULL, give_up_at = NULL, idle_reminder_at = NULL,
+                    version = version + 1, updated_at = ?
+                WHERE id = ? AND status IN ('human', 'waiting'){holder_clause}""",
+            params,
+        )
+        if cursor.rowcount == 1:
+            cursor.execute(
+                """UPDATE handoff_requests SET outcome = 'released', attendant_id = ?, closed_at = ?
+                   WHERE conversation_id = ? AND outcome = 'open'""",
+                (attendant_id, now, conversation_id),
+            )
+            return TransitionResult(_changed(cursor, conversation_id), changed=True)
+    current = load_conversation(database, conversation_id)
+    if current is None:
+        return TransitionResult(None, changed=False, refused=ClaimRefused.NOT_FOUND)
+    return TransitionResult(current, changed=False, refused=ClaimRefused.NOT_HELD)
+
+
+def record_attendant_reply(
+    cursor: Cursor, conversation_id: str, timeouts: HandoffTimeouts, now: float
+) -> None:
+    """The holder answered: push the idle reminder back."""
+    cursor.execute(
+        """UPDATE conversations SET last_attendant_reply_at = ?, idle_reminder_at = ?, updated_at = ?
+           WHERE id = ? AND status = 'human'""",
+        (now, now + timeouts.idle_reminder_seconds, now, conversation_id),
+    )
+
+
+_TIMER_QUERIES = {
+    TimerKind.GIVE_UP: ("give_up_at", "waiting"),
+    TimerKind.CLAIM_REMINDER: ("claim_reminder_at", "waiting"),
+    TimerKind.IDLE_REMINDER: ("idle_reminder_at", "human"),
+}
+
+
+def take_due_timers(
+    database: Database, timeouts: HandoffTimeouts, now: Optional[float] = None, limit: int = 50
+) -> List[DueTimer]:
+    """Timers due now, each taken by one compare-and-set so only one replica acts on it.
+
+    Giving up returns the conversation to `bot` in the same update; reminders move their
+    due time one period on.
+    """
+    now = time.time() if now is None else now
+    taken: List[DueTimer] = []
+    for kind, (column, status) in _TIMER_QUERIES.items():
+        rows = database.execute(
+            f"SELECT id, {column} AS due FROM conversations WHERE status = ? AND {column} <= ? ORDER BY {column} LIMIT ?",
+            (status, now, limit),
+        )
+        for row in rows:
+            result = _take_timer(database, kind, column, status, row["id"], row["due"], timeouts, now)
+            if result is not None:
+                taken.append(result)
+    return taken
+
+
+def _take_timer(
+    database: Database,
+    kind: TimerKind,
+    column: str,
+    status: str,
+    conversation_id: str,
+    due: float,
+    timeouts: HandoffTimeouts,
+    now: float,
+) -> Optional[DueTimer]:
+    with database.transaction() as cursor:
+        if kind is TimerKind.GIVE_UP:
+            cursor.execute(
+                """UPDATE conversations SET status = 'bot', assigned_to = NULL, waiting_since = NULL,
+                       claim_reminder_at = NULL, give_up_at = NULL, version = version + 1, updated_at = ?
+                   WHERE id = ? AND status = ? AND give_up_at = ?""",
+                (now, conversation_id, status, due),
+            )
+        else:
+            period = timeouts.claim_seconds if kind is TimerKind.CLAIM_REMINDER else timeouts.idle_reminder_seconds
+            cursor.execute(
+                f"UPDATE conversations SET {column} = ?, updated_at = ? WHERE id = ? AND status = ? AND {column} = ?",
+                (now + max(period, 1.0), now, conversation_id, status, due),
+            )
+        if cursor.rowcount != 1:
+            return None  # another replica took it
+        if kind is TimerKind.GIVE_UP:
+            cursor.execute(
+                """UPDATE handoff_requests SET outcome = 'gave_up', closed_at = ?
+                   WHERE conversation_id = ? AND outcome = 'open'""",
+                (now, conversation_id),
+            )
+            return DueTimer(kind, _changed(cursor, conversation_id))
+        return DueTimer(kind, _load_in(cursor, conversation_id))
+
+
+def timeouts_from(settings: Settings) -> HandoffTimeouts:
+    """The handoff timeouts configured by `HANDOFF_CLAIM_TIMEOUT`, `HANDOFF_GIVE_UP`, `ATTENDANT_IDLE_REMINDER`."""
+    return HandoffTimeouts(
+        settings.handoff_claim_timeout_seconds,
+        settings.handoff_give_up_seconds,
+        settings.attendant_idle_reminder_seconds,
+    )

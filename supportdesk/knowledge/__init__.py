@@ -1,0 +1,1 @@
+"""AI answers from the business's knowledge files through OpenAI."""

@@ -1,0 +1,1 @@
+"""Messages in and out: the durable inbox, dialogue turns, the outbox and its sender, history and stream."""

@@ -1,0 +1,82 @@
+"""Conversation records: who the customer is, who answers them, and their 24-hour window."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any, Dict, List, Optional
+
+from supportdesk.platform.database import Database
+from supportdesk.platform.timestamps import iso_time
+
+CUSTOMER_SERVICE_WINDOW_SECONDS = 24 * 60 * 60
+SILENT_STATUSES = ("waiting", "human")  # the assistant sends nothing while a person has (or will have) the customer
+
+
+@dataclasses.dataclass(frozen=True)
+class Conversation:
+    """One customer's conversation as stored."""
+
+    id: str
+    status: str
+    customer_name: Optional[str]
+    assigned_to: Optional[str]
+    handoff_reason: Optional[str]
+    version: int
+    last_inbound_at: Optional[float]
+    last_message_at: Optional[float]
+    last_message_preview: Optional[str]
+    window_closed: bool
+    waiting_since: Optional[float] = None
+    assigned_at: Optional[float] = None
+
+    def window_open(self, now: Optional[float] = None) -> bool:
+        """True while free-form messages may be sent (24 h since the customer last wrote)."""
+        if self.window_closed or self.last_inbound_at is None:
+            return False
+        now = time.time() if now is None else now
+        return now - self.last_inbound_at < CUSTOMER_SERVICE_WINDOW_SECONDS
+
+    @property
+    def bot_is_silent(self) -> bool:
+        """True while the assistant must not talk to this customer."""
+        return self.status in SILENT_STATUSES
+
+    def to_json(self) -> Dict[str, Any]:
+        """The conversation as the attendant API shows it."""
+        return {
+            "id": self.id,
+            "customer_name": self.customer_name,
+            "status": self.status,
+            "assigned_to": self.assigned_to,
+            "last_message_at": iso_time(self.last_message_at),
+            "last_message_preview": self.last_message_preview,
+            "handoff_reason": self.handoff_reason,
+            "waiting_since": iso_time(self.waiting_since) if self.status == "waiting" else None,
+        }
+
+
+
+_COLUMNS = (
+    "id, status, customer_name, assigned_to, handoff_reason, version, last_inbound_at, last_message_at, "
+    "last_message_preview, window_closed, waiting_since, assigned_at"
+)
+
+
+def load_conversation(database: Database, conversation_id: str) -> Optional[Conversation]:
+    """The stored conversation, or None for an unknown customer."""
+    rows = database.execute(f"SELECT {_COLUMNS} FROM conversations WHERE id = ?", (conversation_id,))
+    if not rows:
+        return None
+    row = rows[0]
+    return Conversation(**{**row, "window_closed": bool(row["window_closed"])})
+
+
+def list_conversations(database: Database, status: Optional[str] = None, limit: int = 200) -> List[Conversation]:
+    """Conversations, newest activity first, optionally of one status."""
+    where, params = ("WHERE status = ?", (status,)) if status else ("", ())
+    rows = database.execute(
+        f"SELECT {_COLUMNS} FROM conversations {where} ORDER BY last_message_at DESC, id LIMIT ?",
+        (*params, limit),
+    )
+    return [Conversation(**{**row, "window_closed": bool(row["window_closed"])}) for row in rows]

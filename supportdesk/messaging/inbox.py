@@ -1,0 +1,213 @@
+"""The durable inbox: every inbound WhatsApp message stored once (unique wamid) before 200.
+
+Rows are processed one conversation at a time: a worker first takes a lease on the
+conversation in the database, so two replicas never work on one customer at once, and
+rows are handed out in the customer's order (message timestamp, then arrival).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from typing import List, Optional, Sequence
+
+from supportdesk.platform.database import Cursor, Database
+from supportdesk.whatsapp.payload import InboundMessage, MessageKind, WebhookDelivery, parse_webhook
+
+logger = logging.getLogger(__name__)
+
+MAX_PROCESSING_ATTEMPTS = 5  # a message that fails this often is parked as `failed`, not retried forever
+PROCESSING_RETRY_STEP_SECONDS = 2.0  # the n-th retry of a failing message waits n × this
+_NOT_CONVERSATION_TURNS = (MessageKind.REACTION, MessageKind.SYSTEM)
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredDelivery:
+    """What one webhook POST changed: new message wamids, duplicates ignored, statuses seen."""
+
+    new_wamids: Sequence[str]
+    duplicates: int
+    statuses: int
+
+
+@dataclasses.dataclass(frozen=True)
+class InboxRow:
+    """A stored inbound message waiting for (or done with) processing."""
+
+    id: int
+    wamid: str
+    conversation_id: str
+    attempts: int
+    message: InboundMessage
+    received_at: Optional[float] = None
+
+
+def _envelope(message: InboundMessage) -> str:
+    """A one-message webhook body, so a stored row is re-read by the one parser."""
+    contact = {"profile": {"name": message.profile_name}} if message.profile_name else {}
+    if message.wa_id:
+        contact["wa_id"] = message.wa_id
+    if message.bsuid:
+        contact["user_id"] = message.bsuid
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"phone_number_id": message.phone_number_id},
+        "contacts": [contact] if contact else [],
+        "messages": [message.raw],
+    }
+    body = {"object": "whatsapp_business_account", "entry": [{"id": "", "changes": [{"field": "messages", "value": value}]}]}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def _insert_message(cursor: Cursor, message: InboundMessage, now: float) -> bool:
+    cursor.execute(
+        """INSERT INTO inbox_messages (wamid, conversation_id, phone_number_id, kind, sent_at, received_at, payload)
+           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (wamid) DO NOTHING""",
+        (
+            message.wamid,
+            message.customer_id,
+            message.phone_number_id,
+            message.type,
+            message.timestamp,
+            now,
+            _envelope(message),
+        ),
+    )
+    return cursor.rowcount == 1
+
+
+def _touch_conversation(cursor: Cursor, message: InboundMessage, now: float) -> None:
+    """Create or refresh the conversation a customer message belongs to."""
+    cursor.execute(
+        """INSERT INTO conversations (id, bsuid, customer_name, last_inbound_at, last_message_at,
+                                      last_message_preview, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET
+               bsuid = COALESCE(excluded.bsuid, conversations.bsuid),
+               customer_name = COALESCE(excluded.customer_name, conversations.customer_name),
+               last_inbound_at = CASE WHEN conversations.last_inbound_at IS NULL
+                   OR excluded.last_inbound_at > conversations.last_inbound_at
+                   THEN excluded.last_inbound_at ELSE conversations.last_inbound_at END,
+               last_message_at = excluded.last_message_at,
+               last_message_preview = excluded.last_message_preview,
+               window_closed = 0,
+               updated_at = excluded.updated_at""",
+        (
+            message.customer_id,
+            message.bsuid,
+            message.profile_name,
+            float(message.timestamp),
+            now,
+            message.preview,
+            now,
+            now,
+        ),
+    )
+
+
+def store_delivery(database: Database, delivery: WebhookDelivery, now: Optional[float] = None) -> StoredDelivery:
+    """Store every message and status of one webhook POST in one transaction."""
+    from supportdesk.messaging.outbox import apply_delivery_status
+
+    now = time.time() if now is None else now
+    new_wamids: List[str] = []
+    with database.transaction() as cursor:
+        for message in delivery.messages:
+            if _insert_message(cursor, message, now):
+                new_wamids.append(message.wamid)
+                if message.kind not in _NOT_CONVERSATION_TURNS:
+                    _touch_conversation(cursor, message, now)
+        for status in delivery.statuses:
+            apply_delivery_status(cursor, status, now)
+    return StoredDelivery(new_wamids, len(delivery.messages) - len(new_wamids), len(delivery.statuses))
+
+
+def claim_conversations(database: Database, owner: str, lease_seconds: float, limit: int) -> List[str]:
+    """Lease up to `limit` conversations that have pending messages; oldest first."""
+    now = time.time()
+    with database.transaction() as cursor:
+        candidates = cursor.execute(
+            """SELECT conversation_id, MIN(id) AS first_id FROM inbox_messages WHERE state = 'pending'
+               GROUP BY conversation_id HAVING MAX(COALESCE(retry_at, 0)) <= ? ORDER BY first_id LIMIT ?""",
+            (now, limit * 4),
+        ).fetchall()
+    claimed: List[str] = []
+    for candidate in candidates:
+        if len(claimed) >= limit:
+            break
+        if acquire_lease(database, candidate["conversation_id"], owner, lease_seconds, now, extend_own=False):
+            claimed.append(candidate["conversation_id"])
+    return claimed
+
+
+def acquire_lease(
+    database: Database, conversation_id: str, owner: str, lease_seconds: float, now: float, extend_own: bool = True
+) -> bool:
+    """Take the lease on one conversation (or extend our own); False when someone else holds it.
+
+    With `extend_own=False` a live lease of ours also refuses: a claim must never start a
+    second task on a conversation this worker is already processing.
+    """
+    own_clause = " OR conversation_leases.owner = excluded.owner" if extend_own else ""
+    with database.transaction() as cursor:
+        cursor.execute(
+            f"""INSERT INTO conversation_leases (conversation_id, owner, lease_until) VALUES (?, ?, ?)
+               ON CONFLICT (conversation_id) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
+               WHERE conversation_leases.lease_until < ?{own_clause}""",
+            (conversation_id, owner, now + lease_seconds, now),
+        )
+        return cursor.rowcount == 1
+
+
+def release_lease(database: Database, conversation_id: str, owner: str) -> None:
+    """Give a conversation back so any worker may take it."""
+    database.execute("DELETE FROM conversation_leases WHERE conversation_id = ? AND owner = ?", (conversation_id, owner))
+
+
+def pending_rows(database: Database, conversation_id: str, limit: int = 20) -> List[InboxRow]:
+    """The conversation's unprocessed messages in the customer's order."""
+    rows = database.execute(
+        """SELECT id, wamid, conversation_id, attempts, payload, received_at FROM inbox_messages
+           WHERE conversation_id = ? AND state = 'pending' ORDER BY sent_at, id LIMIT ?""",
+        (conversation_id, limit),
+    )
+    return [
+        InboxRow(
+            id=row["id"],
+            wamid=row["wamid"],
+            conversation_id=row["conversation_id"],
+            attempts=row["attempts"],
+            message=parse_webhook(row["payload"].encode("utf-8")).messages[0],
+            received_at=row["received_at"],
+        )
+        for row in rows
+    ]
+
+
+def mark_started(database: Database, wamid: str) -> int:
+    """Count a processing start; returns how many earlier starts there were (more than 0 after a crash)."""
+    rows = database.execute("UPDATE inbox_messages SET starts = starts + 1 WHERE wamid = ? RETURNING starts", (wamid,))
+    return int(rows[0]["starts"]) - 1 if rows else 0
+
+
+def mark_done(cursor: Cursor, wamid: str, now: float, state: str = "done") -> None:
+    """Mark a message processed (inside the transaction that also queues its replies)."""
+    cursor.execute(
+        "UPDATE inbox_messages SET state = ?, processed_at = ? WHERE wamid = ? AND state = 'pending'",
+        (state, now, wamid),
+    )
+
+
+def record_failure(database: Database, wamid: str, error: str) -> bool:
+    """Count a failed processing attempt; True when the message is now parked as failed."""
+    with database.transaction() as cursor:
+        cursor.execute(
+            """UPDATE inbox_messages SET attempts = attempts + 1, last_error = ?, retry_at = ? + ? * (attempts + 1),
+                   state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE state END
+               WHERE wamid = ?""",
+            (error[:500], time.time(), PROCESSING_RETRY_STEP_SECONDS, MAX_PROCESSING_ATTEMPTS, wamid),
+        )
+        row = cursor.execute("SELECT state FROM inbox_messages WHERE wamid = ?", (wamid,)).fetchone()
+    return bool(row) and row["state"] == "failed"

@@ -1,0 +1,217 @@
+"""One dialogue turn per stored inbound message: Rasa decides, replies go to the outbox.
+
+The replies of a message are queued in the same transaction that marks the message done.
+If a replica dies after Rasa saved the turn but before that transaction, the retry finds
+the turn in the tracker (by the wamid Rasa stored as `message_id`) and queues the replies
+Rasa recorded then, instead of running the turn twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, UserUttered
+
+from supportdesk.messaging import inbox
+
+from supportdesk.messaging import outbox
+
+from supportdesk.messaging import stream_events
+from supportdesk.attendant.alerts import message_push, notify
+from supportdesk.messaging.history import bot_text
+from supportdesk.messaging.conversations import load_conversation
+from supportdesk.platform.timestamps import iso_time
+from supportdesk.attendant.push import PushSender
+from supportdesk.platform.database import Database
+from supportdesk.whatsapp.graph_api import GraphApiClient
+from supportdesk.whatsapp.rendering import choice_from_number, render_bot_message
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_NAME = "whatsapp"
+
+
+class ReplyCollector(CollectingOutputChannel):
+    """Keeps the assistant's replies to one message, whole (including `utter_action`)."""
+
+    @classmethod
+    def name(cls) -> str:
+        """Replies are rendered for WhatsApp (response variations may target this channel)."""
+        return CHANNEL_NAME
+
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        """Record the message as Rasa produced it; rendering happens when queueing."""
+        self.messages.append(dict(message))
+
+
+def drafts_for_replies(conversation_id: str, answers_wamid: str, replies: List[Dict[str, Any]]) -> List[outbox.OutboxDraft]:
+    """Turn the assistant's replies into outbox drafts numbered in order."""
+    drafts: List[outbox.OutboxDraft] = []
+    for reply in replies:
+        for rendered in render_bot_message(reply):
+            drafts.append(
+                outbox.OutboxDraft(
+                    conversation_id=conversation_id,
+                    message=rendered.message,
+                    origin="bot",
+                    preview=(reply.get("text") or "")[:200],
+                    answers_wamid=answers_wamid,
+                    seq=len(drafts),
+                    response_name=reply.get("utter_action"),
+                    numbered_choices=rendered.numbered_choices,
+                )
+            )
+    return drafts
+
+
+def replies_recorded_in(events: List[Any], wamid: str) -> Optional[List[Dict[str, Any]]]:
+    """The bot messages Rasa recorded after the user turn `wamid`, or None if there is no such turn."""
+    replies: Optional[List[Dict[str, Any]]] = None
+    for event in events:
+        if isinstance(event, UserUttered):
+            if replies is not None:
+                break
+            if event.message_id == wamid:
+                replies = []
+        elif isinstance(event, BotUttered) and replies is not None:
+            replies.append(event.message())
+    return replies
+
+
+def stream_messages(row: inbox.InboxRow, replies: List[Dict[str, Any]], now: float) -> List[Dict[str, Any]]:
+    """The customer's message and the assistant's replies as `message.created` data (ids as in the history)."""
+    base = {"conversation_id": row.conversation_id, "attendant_id": None}
+    customer = {
+        **base,
+        "id": row.wamid,
+        "sender": "customer",
+        "text": row.message.user_text or row.message.preview,
+        "timestamp": iso_time(float(row.message.timestamp or now)),
+        "type": row.message.type,
+    }
+    bot = [
+        {**base, "id": f"{row.wamid}:{index}", "sender": "bot", "text": bot_text(reply), "timestamp": iso_time(now)}
+        for index, reply in enumerate(replies)
+    ]
+    return [customer, *bot]
+
+
+class TurnProcessor:
+    """Processes one inbox row: read receipt, dialogue turn, replies queued, row done."""
+
+    def __init__(
+        self,
+        database: Database,
+        handle_message: Callable[[UserMessage], Awaitable[Any]],
+        retrieve_events: Callable[[str], Awaitable[List[Any]]],
+        graph: Optional[GraphApiClient],
+        on_queued: Callable[[], None],
+        push_sender: Optional[PushSender] = None,
+    ) -> None:
+        self._database = database
+        self._handle_message = handle_message
+        self._retrieve_events = retrieve_events
+        self._graph = graph
+        self._on_queued = on_queued
+        self._push_sender = push_sender
+
+    async def process(self, row: inbox.InboxRow) -> None:
+        """Run the turn for `row` and queue its replies exactly once."""
+        message = row.message
+        text = message.user_text
+        if text is None:
+            await self._database.run(self._finish, row, [], [], "skipped")
+            logger.info("whatsapp.message.recorded", extra={"wamid": row.wamid, "type": message.type})
+            return
+        text = await self._database.run(self._resolve_numbered_choice, row.conversation_id, text)
+        previous_starts = await self._database.run(inbox.mark_started, self._database, row.wamid)
+        replies = None
+        if previous_starts > 0:
+            replies = replies_recorded_in(await self._retrieve_events(row.conversation_id), row.wamid)
+            if replies is not None:
+                logger.warning("whatsapp.turn.recovered", extra={"wamid": row.wamid, "replies": len(replies)})
+        if replies is None:
+            await self._acknowledge(row)
+            collector = ReplyCollector()
+            waited_ms = round((time.time() - row.received_at) * 1000, 1) if row.received_at else None
+            started = time.perf_counter()
+            await self._handle_message(
+                UserMessage(
+                    text,
+                    collector,
+                    row.conversation_id,
+                    input_channel=CHANNEL_NAME,
+                    message_id=row.wamid,
+                    metadata=message.metadata(),
+                )
+            )
+            replies = collector.messages
+            logger.info(
+                "whatsapp.turn.completed",
+                extra={
+                    "wamid": row.wamid,
+                    "rasa_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "waited_ms": waited_ms,
+                    "replies": len(replies),
+                },
+            )
+        drafts = drafts_for_replies(row.conversation_id, row.wamid, replies)
+        await self._database.run(self._finish, row, drafts, replies, "done")
+        self._on_queued()
+        await self._tell_holder(row)
+
+    def _finish(self, row: inbox.InboxRow, drafts: List[outbox.OutboxDraft], replies: List[Dict[str, Any]], state: str) -> None:
+        now = time.time()
+        with self._database.transaction() as cursor:
+            outbox.enqueue(cursor, drafts, now)
+            inbox.mark_done(cursor, row.wamid, now, state)
+            for message in stream_messages(row, replies, now):
+                stream_events.publish(cursor, stream_events.MESSAGE_CREATED, message, row.conversation_id)
+
+    async def _tell_holder(self, row: inbox.InboxRow) -> None:
+        """Push to the attendant holding the conversation that their customer wrote."""
+        if self._push_sender is None:
+            return
+        conversation = await self._database.run(load_conversation, self._database, row.conversation_id)
+        if conversation is None or conversation.status != "human" or not conversation.assigned_to:
+            return
+        try:
+            await notify(
+                self._database, self._push_sender, message_push(conversation, row.message.preview),
+                attendant_id=conversation.assigned_to,
+            )
+        except Exception:  # a push is a courtesy; the message is already stored and streamed
+            logger.exception("push.holder.failed")
+
+    def _resolve_numbered_choice(self, conversation_id: str, text: str) -> str:
+        """Map "2" back to the payload of option 2 when our last message offered numbered options."""
+        if len(text.strip()) > 4:  # "2", "2." or "10)": anything longer is not a menu choice
+            return text
+        rows = self._database.execute(
+            "SELECT numbered_choices FROM outbox_messages WHERE conversation_id = ? AND origin = 'bot' "
+            "ORDER BY id DESC LIMIT 1",
+            (conversation_id,),
+        )
+        if not rows or not rows[0]["numbered_choices"]:
+            return text
+        return choice_from_number(text, tuple(json.loads(rows[0]["numbered_choices"]))) or text
+
+    async def _acknowledge(self, row: inbox.InboxRow) -> None:
+        """Mark the message read, with the typing indicator when the assistant will answer."""
+        if self._graph is None:
+            return
+        conversation = await self._database.run(load_conversation, self._database, row.conversation_id)
+        typing = conversation is not None and not conversation.bot_is_silent
+        asyncio.create_task(self._mark_read(row.wamid, typing))
+
+    async def _mark_read(self, wamid: str, typing: bool) -> None:
+        try:
+            await self._graph.mark_read(wamid, typing=typing)
+        except Exception as error:  # a read receipt is a courtesy; never block the turn on it
+            logger.warning("whatsapp.mark_read.failed", extra={"wamid": wamid, "error": type(error).__name__})
+

@@ -1,0 +1,189 @@
+"""The only reader of the environment: every setting, typed, with its default.
+
+`.env` in the project root is read when present and never overrides a variable that is
+already set in the real environment (production values win).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+from pathlib import Path
+from typing import Mapping, Optional
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+DEFAULT_GRAPH_API_URL = "https://graph.facebook.com/v24.0"
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+DEFAULT_FCM_API_URL = "https://fcm.googleapis.com"
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names the variable."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Every configurable value of the service; built once by `get_settings()`."""
+
+    whatsapp_verify_token: Optional[str] = None
+    whatsapp_app_secret: Optional[str] = None
+    whatsapp_access_token: Optional[str] = None
+    whatsapp_phone_number_id: Optional[str] = None
+    whatsapp_api_url: str = DEFAULT_GRAPH_API_URL
+    graph_timeout_seconds: float = 15.0
+    graph_max_attempts: int = 5
+    graph_backoff_base_seconds: float = 1.0
+    graph_backoff_cap_seconds: float = 60.0
+
+    openai_api_key: Optional[str] = None
+    openai_base_url: Optional[str] = None
+    openai_model: str = DEFAULT_OPENAI_MODEL
+    openai_timeout_seconds: float = 15.0
+    openai_max_tokens: int = 400
+    openai_temperature: float = 0.3
+    ai_max_calls_per_hour: int = 30
+    ai_context_turns: int = 12
+
+    fcm_service_account_file: Optional[str] = None
+    fcm_project_id: Optional[str] = None
+    fcm_api_url: str = DEFAULT_FCM_API_URL
+    fcm_timeout_seconds: float = 10.0
+    fcm_max_attempts: int = 3
+
+    attendant_jwt_secret: Optional[str] = None
+
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'supportdesk.db'}"
+    redis_url: Optional[str] = None
+
+    handoff_claim_timeout_seconds: int = 300
+    handoff_give_up_seconds: int = 1800
+    attendant_idle_reminder_seconds: int = 600
+
+    business_timezone: str = "UTC"
+    business_hours: str = "mon-fri 09:00-18:00"
+    scheduling_handoff: bool = False
+
+    simulator_enabled: bool = False
+    log_level: str = "INFO"
+    log_format: str = "json"
+
+    @property
+    def whatsapp_sending_enabled(self) -> bool:
+        """True when replies can really be sent through the Graph API."""
+        return bool(self.whatsapp_access_token and self.whatsapp_phone_number_id)
+
+    @property
+    def database_is_postgres(self) -> bool:
+        """True when `DATABASE_URL` names PostgreSQL rather than SQLite."""
+        return self.database_url.startswith(("postgresql://", "postgres://"))
+
+
+def _read_dotenv(path: Path) -> dict:
+    """Parse KEY=VALUE lines of a .env file (comments, blanks and `export ` allowed)."""
+    values = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def _optional(env: Mapping[str, str], name: str) -> Optional[str]:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _number(env: Mapping[str, str], name: str, default: float, kind: type) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value < 0:
+        raise SettingsError(f"{name} must not be negative, got {raw!r}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def load_settings(environ: Optional[Mapping[str, str]] = None, dotenv: Optional[Path] = None) -> Settings:
+    """Build settings from `environ` (default: the process) layered over a .env file."""
+    env = dict(_read_dotenv(dotenv if dotenv is not None else PROJECT_ROOT / ".env"))
+    env.update(os.environ if environ is None else environ)
+    defaults = Settings()
+    database_url = _optional(env, "DATABASE_URL") or defaults.database_url
+    if not database_url.startswith(("postgresql://", "postgres://", "sqlite:///")):
+        raise SettingsError("DATABASE_URL must start with postgresql:// or sqlite:///")
+    return Settings(
+        whatsapp_verify_token=_optional(env, "WHATSAPP_VERIFY_TOKEN"),
+        whatsapp_app_secret=_optional(env, "WHATSAPP_APP_SECRET"),
+        whatsapp_access_token=_optional(env, "WHATSAPP_ACCESS_TOKEN"),
+        whatsapp_phone_number_id=_optional(env, "WHATSAPP_PHONE_NUMBER_ID"),
+        whatsapp_api_url=(_optional(env, "WHATSAPP_API_URL") or DEFAULT_GRAPH_API_URL).rstrip("/"),
+        graph_timeout_seconds=_number(env, "GRAPH_TIMEOUT_SECONDS", defaults.graph_timeout_seconds, float),
+        graph_max_attempts=int(_number(env, "GRAPH_MAX_ATTEMPTS", defaults.graph_max_attempts, int)),
+        graph_backoff_base_seconds=_number(
+            env, "GRAPH_BACKOFF_BASE_SECONDS", defaults.graph_backoff_base_seconds, float
+        ),
+        graph_backoff_cap_seconds=_number(env, "GRAPH_BACKOFF_CAP_SECONDS", defaults.graph_backoff_cap_seconds, float),
+        openai_api_key=_optional(env, "OPENAI_API_KEY"),
+        openai_base_url=_optional(env, "OPENAI_BASE_URL"),
+        openai_model=_optional(env, "OPENAI_MODEL") or DEFAULT_OPENAI_MODEL,
+        openai_timeout_seconds=_number(env, "OPENAI_TIMEOUT_SECONDS", defaults.openai_timeout_seconds, float),
+        openai_max_tokens=int(_number(env, "OPENAI_MAX_TOKENS", defaults.openai_max_tokens, int)),
+        openai_temperature=_number(env, "OPENAI_TEMPERATURE", defaults.openai_temperature, float),
+        ai_max_calls_per_hour=int(_number(env, "AI_MAX_CALLS_PER_HOUR", defaults.ai_max_calls_per_hour, int)),
+        ai_context_turns=int(_number(env, "AI_CONTEXT_TURNS", defaults.ai_context_turns, int)),
+        fcm_service_account_file=_optional(env, "FCM_SERVICE_ACCOUNT_FILE"),
+        fcm_project_id=_optional(env, "FCM_PROJECT_ID"),
+        fcm_api_url=(_optional(env, "FCM_API_URL") or DEFAULT_FCM_API_URL).rstrip("/"),
+        fcm_timeout_seconds=_number(env, "FCM_TIMEOUT_SECONDS", defaults.fcm_timeout_seconds, float),
+        fcm_max_attempts=int(_number(env, "FCM_MAX_ATTEMPTS", defaults.fcm_max_attempts, int)),
+        attendant_jwt_secret=_optional(env, "ATTENDANT_JWT_SECRET"),
+        database_url=database_url,
+        redis_url=_optional(env, "REDIS_URL"),
+        handoff_claim_timeout_seconds=int(
+            _number(env, "HANDOFF_CLAIM_TIMEOUT", defaults.handoff_claim_timeout_seconds, int)
+        ),
+        handoff_give_up_seconds=int(_number(env, "HANDOFF_GIVE_UP", defaults.handoff_give_up_seconds, int)),
+        attendant_idle_reminder_seconds=int(
+            _number(env, "ATTENDANT_IDLE_REMINDER", defaults.attendant_idle_reminder_seconds, int)
+        ),
+        business_timezone=_optional(env, "BUSINESS_TIMEZONE") or defaults.business_timezone,
+        business_hours=_optional(env, "BUSINESS_HOURS") or defaults.business_hours,
+        scheduling_handoff=_flag(env, "SCHEDULING_HANDOFF", defaults.scheduling_handoff),
+        simulator_enabled=_flag(env, "SIMULATOR_ENABLED", defaults.simulator_enabled),
+        log_level=(_optional(env, "LOG_LEVEL") or defaults.log_level).upper(),
+        log_format=(_optional(env, "LOG_FORMAT") or defaults.log_format).lower(),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once on first use."""
+    return load_settings()
+
+
+def reset_settings_cache() -> None:
+    """Forget the cached settings (tests change the environment between cases)."""
+    get_settings.cache_clear()

@@ -1,0 +1,1 @@
+"""Appointment requests: business hours, time parsing and the appointments table."""

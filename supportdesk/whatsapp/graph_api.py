@@ -1,0 +1,241 @@
+"""The one WhatsApp Cloud API (Graph) client: send messages, mark read (with typing), look up media.
+
+No retries here: the outbox retries with RetryPolicy, keeping each customer's order. One HTTP
+request per call, each with a timeout. Limits Meta would refuse (whatsapp_contract.md §6) are
+checked before any request and raise MessageLimitError, so a bad message is never sent or resent.
+A timeout is a TransportError whose outcome is unknown: the message may have gone out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any, Dict, List, Optional
+
+import aiohttp
+
+from supportdesk.whatsapp.graph_errors import AuthorizationError, GraphApiError, TransportError, error_from_response
+from supportdesk.platform.redaction import mask_phone
+
+logger = logging.getLogger(__name__)
+
+TEXT_MAX = 4096
+INTERACTIVE_BODY_MAX = 1024
+HEADER_FOOTER_MAX = 60
+BUTTONS_MAX = 3
+BUTTON_TITLE_MAX = 20
+BUTTON_ID_MAX = 256
+LIST_BUTTON_MAX = 20
+LIST_SECTIONS_MAX = 10
+LIST_ROWS_MAX = 10
+SECTION_TITLE_MAX = 24
+ROW_TITLE_MAX = 24
+ROW_ID_MAX = 200
+ROW_DESCRIPTION_MAX = 72
+CAPTION_MAX = 1024
+CALLBACK_DATA_MAX = 512
+CONNECT_TIMEOUT_MAX = 5.0
+
+
+class MessageLimitError(ValueError):
+    """The message breaks a Cloud API limit; fix or split it instead of sending it."""
+
+
+def _require(condition: bool, problem: str) -> None:
+    if not condition:
+        raise MessageLimitError(problem)
+
+
+def _within(text: Any, maximum: int) -> bool:
+    """True for a non-blank string of at most `maximum` characters."""
+    return isinstance(text, str) and bool(text.strip()) and len(text) <= maximum
+
+
+def check_limits(message: Dict[str, Any]) -> None:
+    """Raise MessageLimitError when `message` (a Graph message object) breaks a documented limit."""
+    kind = message.get("type")
+    _require(isinstance(kind, str) and isinstance(message.get(kind), dict), "message needs `type` and its object")
+    if kind == "text":
+        body = message["text"].get("body")
+        _require(_within(body, TEXT_MAX), f"text body must be 1..{TEXT_MAX} characters and not blank")
+    elif kind == "interactive":
+        _check_interactive(message["interactive"])
+    elif kind in ("image", "document", "video", "audio", "sticker"):
+        media = message[kind]
+        _require(bool(media.get("link") or media.get("id")), f"{kind} needs a link or an id")
+        _require(len(media.get("caption") or "") <= CAPTION_MAX, f"caption over {CAPTION_MAX} characters")
+
+
+def _check_interactive(interactive: Dict[str, Any]) -> None:
+    body = (interactive.get("body") or {}).get("text")
+    _require(_within(body, INTERACTIVE_BODY_MAX), f"interactive body must be 1..{INTERACTIVE_BODY_MAX} characters")
+    for part in ("header", "footer"):
+        text = (interactive.get(part) or {}).get("text") or ""
+        _require(len(text) <= HEADER_FOOTER_MAX, f"{part} over {HEADER_FOOTER_MAX} characters")
+    action = interactive.get("action") or {}
+    if interactive.get("type") == "button":
+        _check_buttons(action.get("buttons") or [])
+    elif interactive.get("type") == "list":
+        _check_list(action)
+
+
+def _check_buttons(buttons: List[Dict[str, Any]]) -> None:
+    _require(1 <= len(buttons) <= BUTTONS_MAX, f"reply buttons must number 1..{BUTTONS_MAX}, got {len(buttons)}")
+    titles = [(button.get("reply") or {}).get("title") for button in buttons]
+    for button, title in zip(buttons, titles):
+        _require(_within(title, BUTTON_TITLE_MAX), f"button title must be 1..{BUTTON_TITLE_MAX} characters")
+        button_id = (button.get("reply") or {}).get("id")
+        _require(_within(button_id, BUTTON_ID_MAX), f"button id must be 1..{BUTTON_ID_MAX} characters")
+    _require(len(set(titles)) == len(titles), "button titles must be unique within a message")
+
+
+def _check_list(action: Dict[str, Any]) -> None:
+    _require(_within(action.get("button"), LIST_BUTTON_MAX), f"list button must be 1..{LIST_BUTTON_MAX} characters")
+    sections = action.get("sections") or []
+    _require(1 <= len(sections) <= LIST_SECTIONS_MAX, f"list sections must number 1..{LIST_SECTIONS_MAX}")
+    for section in sections:
+        title = section.get("title")
+        _require(title is not None or len(sections) == 1, "every section needs a title when there are several")
+        _require(title is None or _within(title, SECTION_TITLE_MAX), f"section title must be 1..{SECTION_TITLE_MAX}")
+    rows = [row for section in sections for row in section.get("rows") or []]
+    _require(1 <= len(rows) <= LIST_ROWS_MAX, f"list rows must number 1..{LIST_ROWS_MAX} in total, got {len(rows)}")
+    for row in rows:
+        _require(_within(row.get("title"), ROW_TITLE_MAX), f"row title must be 1..{ROW_TITLE_MAX} characters")
+        _require(_within(row.get("id"), ROW_ID_MAX), f"row id must be 1..{ROW_ID_MAX} characters")
+        description = row.get("description") or ""
+        _require(len(description) <= ROW_DESCRIPTION_MAX, f"row description over {ROW_DESCRIPTION_MAX} characters")
+
+
+def _media(link_or_id: str, **optional: Optional[str]) -> Dict[str, str]:
+    """A media object: http(s) values go as `link`, anything else as an uploaded media `id`."""
+    key = "link" if link_or_id.startswith(("http://", "https://")) else "id"
+    return {key: link_or_id, **{name: value for name, value in optional.items() if value}}
+
+
+class GraphApiClient:
+    """Async client of `{base_url}/{phone_number_id}/messages` and `{base_url}/{media_id}`."""
+
+    def __init__(self, base_url: str, phone_number_id: str, access_token: str, timeout_seconds: float = 15.0) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._phone_number_id = phone_number_id
+        self._access_token = access_token
+        self._timeout = aiohttp.ClientTimeout(
+            total=timeout_seconds, connect=min(CONNECT_TIMEOUT_MAX, timeout_seconds)
+        )
+        self._session: Optional[aiohttp.ClientSession] = None
+        self._auth_failure_logged = False
+
+    def __repr__(self) -> str:
+        return f"GraphApiClient({self._base_url!r}, phone_number_id={self._phone_number_id!r})"
+
+    @property
+    def _messages_url(self) -> str:
+        return f"{self._base_url}/{self._phone_number_id}/messages"
+
+    def _client(self) -> aiohttp.ClientSession:
+        """The pooled session, created on first use inside the running loop."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        return self._session
+
+    async def close(self) -> None:
+        """Close the pooled connections (a later call opens a new session)."""
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
+
+    async def send_message(
+        self,
+        to: str,
+        message: Dict[str, Any],
+        reply_to: Optional[str] = None,
+        callback_data: Optional[str] = None,
+    ) -> str:
+        """Send one message object (without `to`/`messaging_product`); returns the wamid Meta assigned."""
+        check_limits(message)
+        fits = callback_data is None or len(callback_data) <= CALLBACK_DATA_MAX
+        _require(fits, f"callback data over {CALLBACK_DATA_MAX} characters")
+        body: Dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, **message}
+        if reply_to:
+            body["context"] = {"message_id": reply_to}
+        if callback_data:
+            body["biz_opaque_callback_data"] = callback_data
+        answer = await self._request("POST", self._messages_url, body, recipient=to)
+        try:
+            return str(answer["messages"][0]["id"])
+        except (KeyError, IndexError, TypeError):
+            raise TransportError("send answer without messages[0].id", http_status=200) from None
+
+    async def send_text(self, to: str, body: str, reply_to: Optional[str] = None, preview_url: bool = False) -> str:
+        """Send plain text (1..4096 characters); returns the wamid."""
+        message = {"type": "text", "text": {"body": body, "preview_url": preview_url}}
+        return await self.send_message(to, message, reply_to=reply_to)
+
+    async def send_image(self, to: str, link_or_id: str, caption: Optional[str] = None) -> str:
+        """Send an image by public HTTPS URL or media id; returns the wamid."""
+        return await self.send_message(to, {"type": "image", "image": _media(link_or_id, caption=caption)})
+
+    async def send_document(
+        self, to: str, link_or_id: str, filename: Optional[str] = None, caption: Optional[str] = None
+    ) -> str:
+        """Send a document by public HTTPS URL or media id; returns the wamid."""
+        document = _media(link_or_id, filename=filename, caption=caption)
+        return await self.send_message(to, {"type": "document", "document": document})
+
+    async def mark_read(self, message_id: str, typing: bool = False) -> None:
+        """Mark an inbound message read; with `typing`, also show the typing indicator (up to 25 s)."""
+        body: Dict[str, Any] = {"messaging_product": "whatsapp", "status": "read", "message_id": message_id}
+        if typing:
+            body["typing_indicator"] = {"type": "text"}
+        await self._request("POST", self._messages_url, body)
+
+    async def get_media(self, media_id: str) -> Dict[str, Any]:
+        """`{url, mime_type, sha256, file_size, id}` of a media id (the URL lives about 5 minutes)."""
+        return await self._request("GET", f"{self._base_url}/{media_id}", None)
+
+    async def _request(
+        self, method: str, url: str, body: Optional[Dict[str, Any]], recipient: Optional[str] = None
+    ) -> Dict[str, Any]:
+        """One HTTP call; Graph errors and transport failures come back as GraphApiError."""
+        headers = {"Authorization": f"Bearer {self._access_token}"}
+        try:
+            async with self._client().request(method, url, json=body, headers=headers) as response:
+                raw = await response.read()
+                status = response.status
+        except asyncio.TimeoutError:
+            raise self._transport_failure(TransportError("Graph API timeout"), method, recipient) from None
+        except aiohttp.ClientError as error:
+            failure = TransportError(f"Graph API connection failed: {type(error).__name__}")
+            raise self._transport_failure(failure, method, recipient) from None
+        if not 200 <= status < 300:
+            error = error_from_response(status, raw)
+            self._log_failure(error, method, recipient)
+            raise error
+        try:
+            answer = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            answer = None
+        if not isinstance(answer, dict):
+            failure = TransportError("Graph API answered with a body that is not a JSON object", http_status=status)
+            raise self._transport_failure(failure, method, recipient)
+        return answer
+
+    def _transport_failure(self, error: TransportError, method: str, recipient: Optional[str]) -> TransportError:
+        logger.warning(
+            "whatsapp.graph.transport_failed",
+            extra={"method": method, "recipient": mask_phone(recipient), "error": str(error)},
+        )
+        return error
+
+    def _log_failure(self, error: GraphApiError, method: str, recipient: Optional[str]) -> None:
+        fields = {**error.log_fields(), "method": method, "recipient": mask_phone(recipient)}
+        if isinstance(error, AuthorizationError):
+            if not self._auth_failure_logged:
+                self._auth_failure_logged = True
+                logger.error(
+                    "whatsapp.graph.auth_failed",
+                    extra={**fields, "action": "replace WHATSAPP_ACCESS_TOKEN; replies stay queued until then"},
+                )
+            return
+        logger.warning("whatsapp.graph.error", extra=fields)

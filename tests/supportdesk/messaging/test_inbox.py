@@ -1,0 +1,113 @@
+"""The durable inbox: stored once, leased per conversation, processed in the customer's order."""
+
+import json
+import threading
+import time
+
+from supportdesk.messaging import inbox
+from supportdesk.platform.database import Database
+from supportdesk.whatsapp.payload import parse_webhook
+from tests.fixture_files import fixture_bytes
+
+KERRY = "16315551181"
+JOAO = "5511987654321"
+
+
+def _text_delivery(wamid: str, sender: str, timestamp: int, text: str) -> bytes:
+    message = {"from": sender, "id": wamid, "timestamp": str(timestamp), "type": "text", "text": {"body": text}}
+    value = {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "106540352242922"},
+             "contacts": [{"profile": {"name": "Kerry Fisher"}, "wa_id": sender}], "messages": [message]}
+    return json.dumps({"object": "whatsapp_business_account",
+                       "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}]}).encode()
+
+
+def _store(database: Database, body: bytes) -> inbox.StoredDelivery:
+    return inbox.store_delivery(database, parse_webhook(body))
+
+
+def test_a_message_is_stored_once(database: Database) -> None:
+    first = _store(database, fixture_bytes("inbound_text.json"))
+    again = _store(database, fixture_bytes("inbound_text.json"))
+    assert len(first.new_wamids) == 1 and first.duplicates == 0
+    assert again.new_wamids == [] and again.duplicates == 1
+    rows = database.execute("SELECT conversation_id, kind, state FROM inbox_messages")
+    assert rows == [{"conversation_id": KERRY, "kind": "text", "state": "pending"}]
+
+
+def test_a_batch_stores_every_message_and_its_conversation(database: Database) -> None:
+    stored = _store(database, fixture_bytes("inbound_batch_three_messages.json"))
+    assert len(stored.new_wamids) == 3
+    names = database.execute("SELECT id, customer_name FROM conversations ORDER BY id")
+    assert names == [{"id": KERRY, "customer_name": "Kerry Fisher"}, {"id": JOAO, "customer_name": "João Silva"}]
+
+
+def test_two_replicas_storing_the_same_delivery_keep_one_row(database: Database) -> None:
+    replicas = [Database(database.url) for _ in range(4)]
+    results = []
+    threads = [
+        threading.Thread(target=lambda r=replica: results.append(_store(r, fixture_bytes("inbound_text.json"))))
+        for replica in replicas
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(len(result.new_wamids) for result in results) == [0, 0, 0, 1]
+    assert database.execute("SELECT COUNT(*) AS n FROM inbox_messages") == [{"n": 1}]
+    for replica in replicas:
+        replica.close()
+
+
+def test_reactions_are_stored_without_touching_the_conversation(database: Database) -> None:
+    _store(database, fixture_bytes("inbound_reaction.json"))
+    assert database.execute("SELECT kind FROM inbox_messages") == [{"kind": "reaction"}]
+    assert database.execute("SELECT id FROM conversations") == []
+
+
+def test_rows_come_back_in_the_customers_order(database: Database) -> None:
+    _store(database, _text_delivery("wamid.late", KERRY, 1795529200, "second"))
+    _store(database, _text_delivery("wamid.early", KERRY, 1795529100, "first"))
+    rows = inbox.pending_rows(database, KERRY)
+    assert [row.wamid for row in rows] == ["wamid.early", "wamid.late"]
+    assert rows[0].message.user_text == "first"
+
+
+def test_a_conversation_is_leased_to_one_worker(database: Database) -> None:
+    _store(database, fixture_bytes("inbound_batch_three_messages.json"))
+    assert sorted(inbox.claim_conversations(database, "replica-a", 30, 10)) == sorted([JOAO, KERRY])
+    assert inbox.claim_conversations(database, "replica-b", 30, 10) == []
+    assert inbox.claim_conversations(database, "replica-a", 30, 10) == []  # never a second task on its own lease
+    inbox.release_lease(database, KERRY, "replica-a")
+    assert inbox.claim_conversations(database, "replica-b", 30, 10) == [KERRY]
+
+
+def test_an_expired_lease_can_be_taken_over(database: Database) -> None:
+    _store(database, fixture_bytes("inbound_text.json"))
+    assert inbox.acquire_lease(database, KERRY, "crashed", 30, now=time.time() - 60)
+    assert inbox.claim_conversations(database, "survivor", 30, 10) == [KERRY]
+
+
+def test_done_rows_are_not_pending(database: Database) -> None:
+    stored = _store(database, fixture_bytes("inbound_text.json"))
+    with database.transaction() as cursor:
+        inbox.mark_done(cursor, stored.new_wamids[0], time.time())
+    assert inbox.pending_rows(database, KERRY) == []
+    assert inbox.claim_conversations(database, "replica-a", 30, 10) == []
+
+
+def test_restarts_are_counted(database: Database) -> None:
+    wamid = _store(database, fixture_bytes("inbound_text.json")).new_wamids[0]
+    assert inbox.mark_started(database, wamid) == 0
+    assert inbox.mark_started(database, wamid) == 1
+
+
+def test_a_failing_message_waits_then_is_parked(database: Database) -> None:
+    wamid = _store(database, fixture_bytes("inbound_text.json")).new_wamids[0]
+    assert inbox.record_failure(database, wamid, "RuntimeError('x')") is False
+    assert inbox.claim_conversations(database, "replica-a", 30, 10) == []  # waits for its retry time
+    for _ in range(inbox.MAX_PROCESSING_ATTEMPTS - 2):
+        assert inbox.record_failure(database, wamid, "again") is False
+    assert inbox.record_failure(database, wamid, "last") is True
+    assert database.execute("SELECT state, attempts FROM inbox_messages") == [
+        {"state": "failed", "attempts": inbox.MAX_PROCESSING_ATTEMPTS}
+    ]

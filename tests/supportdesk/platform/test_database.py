@@ -1,0 +1,60 @@
+"""The connection layer and migrations behave the same on SQLite and PostgreSQL."""
+
+import threading
+
+import pytest
+
+from supportdesk.platform.database import Database, DatabaseUnavailable
+from supportdesk.platform.schema import latest_version, migrate
+
+
+def test_migrations_are_applied_once(database: Database) -> None:
+    assert migrate(database) == latest_version()
+    rows = database.execute("SELECT version FROM schema_migrations ORDER BY version")
+    assert [row["version"] for row in rows] == list(range(1, latest_version() + 1))
+
+
+def test_question_mark_placeholders_and_percent_signs(database: Database) -> None:
+    database.execute(
+        "INSERT INTO conversations (id, customer_name, created_at, updated_at) VALUES (?, ?, ?, ?)",
+        ("16315551181", "100% Kerry?", 1.0, 1.0),
+    )
+    rows = database.execute("SELECT customer_name FROM conversations WHERE id = ?", ("16315551181",))
+    assert rows == [{"customer_name": "100% Kerry?"}]
+
+
+def test_failed_transaction_is_rolled_back(database: Database) -> None:
+    with pytest.raises(RuntimeError):
+        with database.transaction() as cursor:
+            cursor.execute(
+                "INSERT INTO conversations (id, created_at, updated_at) VALUES (?, ?, ?)", ("1", 1.0, 1.0)
+            )
+            raise RuntimeError("boom")
+    assert database.execute("SELECT id FROM conversations") == []
+
+
+def test_concurrent_migrations_from_two_replicas(database: Database) -> None:
+    replicas = [Database(database.url) for _ in range(2)]
+    errors = []
+
+    def start(replica: Database) -> None:
+        try:
+            migrate(replica)
+        except Exception as error:  # pragma: no cover - the assertion below reports it
+            errors.append(error)
+
+    threads = [threading.Thread(target=start, args=(replica,)) for replica in replicas]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    for replica in replicas:
+        replica.close()
+
+
+def test_unreachable_postgres_is_reported_as_unavailable() -> None:
+    database = Database("postgresql://nobody:nothing@127.0.0.1:1/none")
+    with pytest.raises(DatabaseUnavailable):
+        database.execute("SELECT 1")
+    assert database.is_available() is False

@@ -1,0 +1,56 @@
+"""Settings: defaults, environment over .env, clear errors for bad values."""
+
+from pathlib import Path
+
+import pytest
+
+from supportdesk.platform.settings import DEFAULT_GRAPH_API_URL, SettingsError, load_settings
+
+
+def test_defaults_need_no_environment(tmp_path: Path) -> None:
+    settings = load_settings({}, dotenv=tmp_path / "missing.env")
+    assert settings.whatsapp_api_url == DEFAULT_GRAPH_API_URL
+    assert settings.openai_model == "gpt-4o-mini"
+    assert settings.fcm_api_url == "https://fcm.googleapis.com"
+    assert settings.database_url.startswith("sqlite:///") and settings.database_url.endswith("supportdesk.db")
+    assert settings.redis_url is None
+    assert settings.whatsapp_sending_enabled is False
+    assert settings.handoff_claim_timeout_seconds == 300
+
+
+def test_environment_wins_over_dotenv(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("# comment\nexport OPENAI_MODEL=from-dotenv\nWHATSAPP_VERIFY_TOKEN='quoted'\n\n")
+    settings = load_settings({"OPENAI_MODEL": "from-env"}, dotenv=dotenv)
+    assert settings.openai_model == "from-env"
+    assert settings.whatsapp_verify_token == "quoted"
+
+
+def test_api_url_trailing_slash_is_dropped(tmp_path: Path) -> None:
+    settings = load_settings({"WHATSAPP_API_URL": "http://127.0.0.1:9/v99.0/"}, dotenv=tmp_path / "none")
+    assert settings.whatsapp_api_url == "http://127.0.0.1:9/v99.0"
+
+
+def test_sending_needs_token_and_number(tmp_path: Path) -> None:
+    only_token = load_settings({"WHATSAPP_ACCESS_TOKEN": "t"}, dotenv=tmp_path / "none")
+    both = load_settings({"WHATSAPP_ACCESS_TOKEN": "t", "WHATSAPP_PHONE_NUMBER_ID": "1"}, dotenv=tmp_path / "none")
+    assert (only_token.whatsapp_sending_enabled, both.whatsapp_sending_enabled) == (False, True)
+
+
+def test_postgres_url_is_recognised(tmp_path: Path) -> None:
+    settings = load_settings({"DATABASE_URL": "postgresql://u:p@127.0.0.1/db"}, dotenv=tmp_path / "none")
+    assert settings.database_is_postgres
+
+
+@pytest.mark.parametrize(
+    "variable, value, message",
+    [
+        ("HANDOFF_CLAIM_TIMEOUT", "soon", "HANDOFF_CLAIM_TIMEOUT must be a number"),
+        ("GRAPH_TIMEOUT_SECONDS", "-1", "GRAPH_TIMEOUT_SECONDS must not be negative"),
+        ("SIMULATOR_ENABLED", "maybe", "SIMULATOR_ENABLED must be true or false"),
+        ("DATABASE_URL", "mysql://x", "DATABASE_URL must start with"),
+    ],
+)
+def test_bad_values_name_the_variable(tmp_path: Path, variable: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings({variable: value}, dotenv=tmp_path / "none")

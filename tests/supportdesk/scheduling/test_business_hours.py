@@ -1,0 +1,159 @@
+"""Business hours: spec parsing, clear setting errors, is_open, next_opening across weekends and DST."""
+
+import dataclasses
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from supportdesk.scheduling.business_hours import OpeningInterval, parse_business_hours
+from supportdesk.platform.settings import SettingsError
+
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
+WEEKDAYS_AND_SATURDAY = "mon-fri 09:00-18:00; sat 09:00-13:00"
+
+
+def sao_paulo(*parts: int) -> dt.datetime:
+    return dt.datetime(*parts, tzinfo=SAO_PAULO)
+
+
+@pytest.mark.parametrize(
+    "spec, description",
+    [
+        ("mon-fri 09:00-18:00", "Mon–Fri 09:00–18:00"),
+        (WEEKDAYS_AND_SATURDAY, "Mon–Fri 09:00–18:00, Sat 09:00–13:00"),
+        ("mon-fri 09:00-12:00,13:00-18:00; sat 09:00-13:00",
+         "Mon–Fri 09:00–12:00 & 13:00–18:00, Sat 09:00–13:00"),
+        ("mon,wed 10:00-16:00; fri 10:00-12:00", "Mon 10:00–16:00, Wed 10:00–16:00, Fri 10:00–12:00"),
+        ("Monday - Friday 9:00 - 17:30", "Mon–Fri 09:00–17:30"),
+        ("fri-mon 10:00-14:00", "Mon 10:00–14:00, Fri–Sun 10:00–14:00"),
+        ("mon-sat 08:00-20:00; sun closed", "Mon–Sat 08:00–20:00"),
+        ("mon 14:00-18:00; mon 09:00-12:00", "Mon 09:00–12:00 & 14:00–18:00"),
+        ("mon-sun 00:00-24:00", "Mon–Sun 00:00–24:00"),
+        ("mon-fri 09:00–18:00", "Mon–Fri 09:00–18:00"),
+    ],
+)
+def test_spec_is_parsed_and_described(spec: str, description: str) -> None:
+    assert parse_business_hours(spec, "UTC").describe() == description
+
+
+def test_parsed_structure_holds_minutes_per_weekday() -> None:
+    hours = parse_business_hours("mon-fri 09:00-12:00,13:00-18:00; sat 09:00-13:00", "America/Sao_Paulo")
+    assert hours.timezone == SAO_PAULO
+    assert hours.weekly[0] == (OpeningInterval(540, 720), OpeningInterval(780, 1080))
+    assert hours.weekly[5] == (OpeningInterval(540, 780),)
+    assert hours.weekly[6] == ()
+    assert hours.opens_at(dt.date(2026, 11, 28)) == dt.time(9, 0)
+    assert hours.opens_at(dt.date(2026, 11, 29)) is None
+
+
+def test_business_hours_are_frozen() -> None:
+    hours = parse_business_hours(WEEKDAYS_AND_SATURDAY, "UTC")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        hours.weekly = ()  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("", "BUSINESS_HOURS is empty; expected something like 'mon-fri 09:00-18:00; sat 09:00-13:00'"),
+        (" ; ", "BUSINESS_HOURS is empty; expected something like 'mon-fri 09:00-18:00; sat 09:00-13:00'"),
+        ("mon-fri", "BUSINESS_HOURS: cannot read 'mon-fri'; expected something like "
+                    "'mon-fri 09:00-18:00; sat 09:00-13:00'"),
+        ("09:00-18:00", "BUSINESS_HOURS: cannot read '09:00-18:00'; expected something like "
+                        "'mon-fri 09:00-18:00; sat 09:00-13:00'"),
+        ("mon-fri 9-18", "BUSINESS_HOURS: cannot read hours '9-18'; use e.g. '09:00-18:00'"),
+        ("funday 09:00-18:00", "BUSINESS_HOURS: unknown day 'funday'; use mon, tue, wed, thu, fri, sat or sun"),
+        ("mon-fri-sat 09:00-18:00", "BUSINESS_HOURS: cannot read days 'mon-fri-sat'; use e.g. 'mon-fri' or 'mon,wed'"),
+        ("mon-fri 18:00-09:00", "BUSINESS_HOURS: '18:00-09:00' must end after it starts "
+                                "(split overnight hours across two days)"),
+        ("mon-fri 09:00-25:00", "BUSINESS_HOURS: '09:00-25:00' has a time outside 00:00-24:00"),
+        ("mon-fri 09:60-18:00", "BUSINESS_HOURS: '09:60-18:00' has a time outside 00:00-24:00"),
+        ("mon 09:00-12:00,11:00-14:00",
+         "BUSINESS_HOURS: monday has overlapping intervals 09:00–12:00 and 11:00–14:00"),
+        ("mon-fri 09:00-18:00; wed 17:00-19:00",
+         "BUSINESS_HOURS: wednesday has overlapping intervals 09:00–18:00 and 17:00–19:00"),
+        ("sun closed", "BUSINESS_HOURS opens on no day of the week"),
+    ],
+)
+def test_bad_spec_names_the_setting(spec: str, message: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        parse_business_hours(spec, "UTC")
+    assert str(raised.value) == message
+    assert isinstance(raised.value, ValueError)
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "", "utc", "../etc/passwd", "GMT+3"])
+def test_unknown_time_zone_names_the_setting(zone: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        parse_business_hours(WEEKDAYS_AND_SATURDAY, zone)
+    assert str(raised.value) == (
+        f"BUSINESS_TIMEZONE: unknown time zone {zone!r}; use an IANA name such as 'America/Sao_Paulo'"
+    )
+
+
+@pytest.mark.parametrize(
+    "moment, expected",
+    [
+        (sao_paulo(2026, 11, 25, 8, 59, 59), False),
+        (sao_paulo(2026, 11, 25, 9, 0), True),
+        (sao_paulo(2026, 11, 25, 17, 59, 59), True),
+        (sao_paulo(2026, 11, 25, 18, 0), False),
+        (sao_paulo(2026, 11, 28, 12, 30), True),
+        (sao_paulo(2026, 11, 28, 13, 0), False),
+        (sao_paulo(2026, 11, 29, 11, 0), False),
+        (dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.timezone.utc), True),
+        (dt.datetime(2026, 11, 25, 11, 59, tzinfo=dt.timezone.utc), False),
+        (dt.datetime(2026, 11, 25, 21, 0, tzinfo=dt.timezone.utc), False),
+    ],
+)
+def test_is_open_reads_the_moment_in_the_business_zone(moment: dt.datetime, expected: bool) -> None:
+    hours = parse_business_hours(WEEKDAYS_AND_SATURDAY, "America/Sao_Paulo")
+    assert hours.is_open(moment) is expected
+
+
+def test_naive_datetimes_are_refused() -> None:
+    hours = parse_business_hours(WEEKDAYS_AND_SATURDAY, "UTC")
+    with pytest.raises(ValueError, match="timezone-aware"):
+        hours.is_open(dt.datetime(2026, 11, 25, 10, 0))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        hours.next_opening(dt.datetime(2026, 11, 25, 10, 0))
+
+
+@pytest.mark.parametrize(
+    "spec, after, expected",
+    [
+        (WEEKDAYS_AND_SATURDAY, sao_paulo(2026, 11, 25, 10, 15), sao_paulo(2026, 11, 25, 10, 15)),
+        (WEEKDAYS_AND_SATURDAY, sao_paulo(2026, 11, 25, 7, 0), sao_paulo(2026, 11, 25, 9, 0)),
+        (WEEKDAYS_AND_SATURDAY, sao_paulo(2026, 11, 27, 18, 0), sao_paulo(2026, 11, 28, 9, 0)),
+        (WEEKDAYS_AND_SATURDAY, sao_paulo(2026, 11, 28, 13, 0), sao_paulo(2026, 11, 30, 9, 0)),
+        (WEEKDAYS_AND_SATURDAY, sao_paulo(2026, 11, 29, 23, 59), sao_paulo(2026, 11, 30, 9, 0)),
+        ("mon-fri 09:00-18:00", sao_paulo(2026, 11, 27, 18, 30), sao_paulo(2026, 11, 30, 9, 0)),
+        ("mon-fri 09:00-12:00,13:00-18:00", sao_paulo(2026, 11, 25, 12, 30), sao_paulo(2026, 11, 25, 13, 0)),
+        ("mon,tue,thu,fri 09:00-18:00", sao_paulo(2026, 11, 24, 19, 0), sao_paulo(2026, 11, 26, 9, 0)),
+        ("wed 10:00-11:00", sao_paulo(2026, 11, 25, 11, 0), sao_paulo(2026, 12, 2, 10, 0)),
+        (WEEKDAYS_AND_SATURDAY, dt.datetime(2026, 11, 28, 20, 0, tzinfo=dt.timezone.utc),
+         sao_paulo(2026, 11, 30, 9, 0)),
+    ],
+)
+def test_next_opening(spec: str, after: dt.datetime, expected: dt.datetime) -> None:
+    opening = parse_business_hours(spec, "America/Sao_Paulo").next_opening(after)
+    assert opening == expected
+    assert opening.tzinfo == SAO_PAULO
+    assert opening.replace(tzinfo=None) == expected.replace(tzinfo=None)
+
+
+def test_next_opening_across_the_spring_dst_change_in_lisbon() -> None:
+    lisbon = ZoneInfo("Europe/Lisbon")
+    hours = parse_business_hours("mon-fri 09:00-18:00", "Europe/Lisbon")
+    opening = hours.next_opening(dt.datetime(2027, 3, 26, 18, 0, tzinfo=lisbon))
+    assert opening.replace(tzinfo=None) == dt.datetime(2027, 3, 29, 9, 0)
+    assert opening.astimezone(dt.timezone.utc) == dt.datetime(2027, 3, 29, 8, 0, tzinfo=dt.timezone.utc)
+
+
+def test_opening_at_a_wall_time_skipped_by_dst_moves_forward() -> None:
+    lisbon = ZoneInfo("Europe/Lisbon")
+    hours = parse_business_hours("sun 01:30-03:00", "Europe/Lisbon")
+    opening = hours.next_opening(dt.datetime(2027, 3, 28, 0, 0, tzinfo=lisbon))
+    assert opening.astimezone(dt.timezone.utc) == dt.datetime(2027, 3, 28, 1, 30, tzinfo=dt.timezone.utc)
+    assert opening.replace(tzinfo=None) == dt.datetime(2027, 3, 28, 2, 30)
