@@ -157,6 +157,16 @@ MIGRATIONS: List[Tuple[int, str, List[str]]] = [
             )""",
         ],
     ),
+    (
+        3,
+        "attendant and system messages waiting to be written to the Rasa tracker",
+        [
+            # 1 for rows already recorded there (every row before this migration, every bot reply);
+            # attendant and system messages start at 0 and are written by the next dialogue turn.
+            "ALTER TABLE outbox_messages ADD COLUMN in_tracker INTEGER NOT NULL DEFAULT 1",
+            "CREATE INDEX outbox_not_in_tracker ON outbox_messages (conversation_id, id) WHERE in_tracker = 0",
+        ],
+    ),
 ]
 
 _DIALECT: Dict[bool, Dict[str, str]] = {
