@@ -1,7 +1,7 @@
 """The one WhatsApp Cloud API (Graph) client: send messages, mark read (with typing), look up media.
 
 No retries here: the outbox retries with RetryPolicy, keeping each customer's order. One HTTP
-request per call, each with a timeout. Limits Meta would refuse (whatsapp_contract.md §6) are
+request per call, each with a timeout. Limits Meta would refuse (docs/whatsapp_contract.md §6) are
 checked before any request and raise MessageLimitError, so a bad message is never sent or resent.
 A timeout is a TransportError whose outcome is unknown: the message may have gone out.
 """

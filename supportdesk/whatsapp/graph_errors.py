@@ -1,6 +1,6 @@
 """Graph API errors as typed exceptions, classified by Cloud API `code`.
 
-Source of the code table: /work/shared/whatsapp_contract.md §7 (Meta's "Error codes" page,
+Source of the code table: docs/whatsapp_contract.md §7 (Meta's "Error codes" page,
 pywa's `errors.py`). One classifier serves the three places errors arrive: a failed send
 (`error_from_response`), `statuses[].errors[]` and `value.errors[]` of a webhook
 (`error_from_webhook`). Decide on the class (`except ThrottlingError`) or on `transient`;
@@ -102,7 +102,7 @@ class TransportError(GraphApiError):
     default_reason = "network_error"
 
 
-# code (or range of codes) -> (class, reason); whatsapp_contract.md §7. Exact codes win over ranges.
+# code (or range of codes) -> (class, reason); docs/whatsapp_contract.md §7. Exact codes win over ranges.
 _CODE_TABLE: Dict[Union[int, range], Tuple[Type[GraphApiError], str]] = {
     0: (AuthorizationError, "auth_failed"),
     3: (AuthorizationError, "permission_denied"),

@@ -1,7 +1,7 @@
 """Turn the assistant's Rasa bot messages into WhatsApp Cloud API message objects.
 
 Pure functions: no I/O. Each result is a Graph "message object" without `messaging_product`
-and `to`; the sender adds those. Limits follow `whatsapp_contract.md` section 6.
+and `to`; the sender adds those. Limits follow `docs/whatsapp_contract.md` section 6.
 """
 
 from __future__ import annotations
