@@ -23,7 +23,7 @@ from supportdesk.scheduling import appointments
 
 from supportdesk.messaging import stream_events
 from supportdesk.attendant.alerts import PLATFORMS, register_device
-from supportdesk.handoff.desk import MAX_REPLY_CHARS, AttendantDesk, NotHolder, UnknownConversation
+from supportdesk.handoff.desk import AttendantDesk, NotHolder, UnknownConversation
 from supportdesk.attendant.openapi import openapi_document
 from supportdesk.attendant.tokens import Attendant, TokenRejected, verify_token
 from supportdesk.messaging.history import UnknownMessage, messages_from_events, page_after, with_delivery
@@ -32,6 +32,7 @@ from supportdesk.platform.database import DatabaseUnavailable
 from supportdesk.handoff.state import ClaimRefused, timeouts_from
 from supportdesk.runtime import get_runtime
 from supportdesk.platform.settings import get_settings
+from supportdesk.whatsapp.limits import TEXT_MAX as MAX_REPLY_CHARS
 from supportdesk.messaging import tracker_bridge
 
 logger = logging.getLogger(__name__)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
+from supportdesk.whatsapp.limits import TEXT_MAX
+
 BASE_PATH = "/webhooks/attendant"
 
 
@@ -141,7 +143,7 @@ def _paths() -> Dict[str, Any]:
                 "parameters": [conversation_id],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["text"],
-                    "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 4096}}}}}},
+                    "properties": {"text": {"type": "string", "minLength": 1, "maxLength": TEXT_MAX}}}}}},
                 "responses": {
                     "202": _json({"type": "object", "properties": {"id": {"type": "string"}, "message": _ref("Message")}}, "Queued"),
                     **_errors(400, 404, 409, 413),
@@ -179,7 +181,7 @@ def _paths() -> Dict[str, Any]:
                     "summary": f"{answer.title()} the request and tell the customer over WhatsApp",
                     "parameters": [{"name": "appointment_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                     "requestBody": {"required": False, "content": {"application/json": {"schema": {
-                        "type": "object", "properties": {"message": {"type": "string", "maxLength": 4096}}}}}},
+                        "type": "object", "properties": {"message": {"type": "string", "maxLength": TEXT_MAX}}}}}},
                     "responses": {"200": _json(_ref("Appointment"), "Answered"), **_errors(400, 404, 409)},
                 }
             }

@@ -18,15 +18,14 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 from supportdesk.platform.timestamps import iso_time
 from supportdesk.platform.database import Database
 from supportdesk.platform.settings import Settings
+from supportdesk.whatsapp.limits import BUTTON_ID_MAX, TEXT_MAX
 
 WEBHOOK_PATH = "/webhooks/whatsapp/webhook"
 BUSINESS_ACCOUNT_ID = "simulator-waba"
 DISPLAY_PHONE_NUMBER = "15550000000"
 DEFAULT_PHONE_NUMBER_ID = "simulator-phone-number"
 DEFAULT_CUSTOMER_NAME = "Simulated customer"
-MAX_TEXT_CHARS = 4096  # what WhatsApp lets a customer type
 MAX_NAME_CHARS = 100
-MAX_REPLY_ID_CHARS = 256  # a button id's limit; list row ids are shorter
 MAX_REPLY_TITLE_CHARS = 100
 PAGE_SIZE = 200
 # Rows the customer's phone has received; `failed` and `suppressed` never reach it.
@@ -89,13 +88,13 @@ def parse_customer_message(data: Mapping[str, Any]) -> CustomerMessage:
     if reply is not None:
         if not isinstance(reply, dict):
             raise InvalidSimulatorMessage("invalid_reply", "reply must be an object with id and title.")
-        reply_id = _bounded_string(reply, "id", MAX_REPLY_ID_CHARS, "invalid_reply")
+        reply_id = _bounded_string(reply, "id", BUTTON_ID_MAX, "invalid_reply")
         title = _bounded_string(reply, "title", MAX_REPLY_TITLE_CHARS, "invalid_reply")
         kind = data.get("kind", "button")
         if not reply_id or not title or kind not in REPLY_KINDS:
             raise InvalidSimulatorMessage("invalid_reply", "reply needs an id and a title; kind is button or list.")
         return CustomerMessage(wa_id, name, reply_id=reply_id, reply_title=title, reply_kind=kind)
-    text = _bounded_string(data, "text", MAX_TEXT_CHARS, "invalid_text")
+    text = _bounded_string(data, "text", TEXT_MAX, "invalid_text")
     if text is None or not text.strip():
         raise InvalidSimulatorMessage("empty_text", "text must be a non-empty string.")
     return CustomerMessage(wa_id, name, text=text)

@@ -26,10 +26,10 @@ from supportdesk.attendant.push import PushSender
 from supportdesk.platform.redaction import mask_phone
 from supportdesk.runtime import Runtime
 from supportdesk.messaging import tracker_bridge
+from supportdesk.whatsapp.rendering import text_message
 
 logger = logging.getLogger(__name__)
 
-MAX_REPLY_CHARS = 4096
 # Used when the domain has no such response (or no Rasa agent, in tests).
 DEFAULT_TEXTS = {
     "utter_handoff_still_waiting": "Still finding someone free to help you. Thanks for your patience, you're in the queue.",
@@ -44,11 +44,6 @@ class NotHolder(Exception):
 
 class UnknownConversation(LookupError):
     """No conversation with that id."""
-
-
-def text_message(text: str) -> Dict[str, Any]:
-    """A Graph API text message object."""
-    return {"type": "text", "text": {"body": text, "preview_url": "http://" in text or "https://" in text}}
 
 
 class AttendantDesk:

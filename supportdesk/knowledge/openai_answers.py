@@ -19,11 +19,11 @@ from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion
 
 from supportdesk.platform.settings import Settings, get_settings
+from supportdesk.whatsapp.limits import TEXT_MAX
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"  # passed explicitly so the library reads no environment
-WHATSAPP_TEXT_LIMIT = 4096  # characters in one WhatsApp text message
 RETRY_DELAY_SECONDS = 1.0  # one short pause before the single retry; the customer is waiting
 MAX_REASON_CHARS = 300  # the handoff reason is shown to attendants as a one-liner
 
@@ -91,7 +91,7 @@ class AiOutcome:
         return cls(kind=UNAVAILABLE, reason=reason)
 
 
-def shorten_reply(text: str, limit: int = WHATSAPP_TEXT_LIMIT) -> str:
+def shorten_reply(text: str, limit: int = TEXT_MAX) -> str:
     """`text` cut to at most `limit` characters, at a word boundary when one is near, ending in `…`."""
     if len(text) <= limit:
         return text

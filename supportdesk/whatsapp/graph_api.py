@@ -15,26 +15,28 @@ from typing import Any, Dict, List, Optional
 
 import aiohttp
 
-from supportdesk.whatsapp.graph_errors import AuthorizationError, GraphApiError, TransportError, error_from_response
 from supportdesk.platform.redaction import mask_phone
+from supportdesk.whatsapp.graph_errors import AuthorizationError, GraphApiError, TransportError, error_from_response
+from supportdesk.whatsapp.limits import (
+    BUTTON_ID_MAX,
+    BUTTON_TITLE_MAX,
+    BUTTONS_MAX,
+    CALLBACK_DATA_MAX,
+    CAPTION_MAX,
+    HEADER_FOOTER_MAX,
+    INTERACTIVE_BODY_MAX,
+    LIST_BUTTON_MAX,
+    LIST_ROWS_MAX,
+    LIST_SECTIONS_MAX,
+    ROW_DESCRIPTION_MAX,
+    ROW_ID_MAX,
+    ROW_TITLE_MAX,
+    SECTION_TITLE_MAX,
+    TEXT_MAX,
+)
 
 logger = logging.getLogger(__name__)
 
-TEXT_MAX = 4096
-INTERACTIVE_BODY_MAX = 1024
-HEADER_FOOTER_MAX = 60
-BUTTONS_MAX = 3
-BUTTON_TITLE_MAX = 20
-BUTTON_ID_MAX = 256
-LIST_BUTTON_MAX = 20
-LIST_SECTIONS_MAX = 10
-LIST_ROWS_MAX = 10
-SECTION_TITLE_MAX = 24
-ROW_TITLE_MAX = 24
-ROW_ID_MAX = 200
-ROW_DESCRIPTION_MAX = 72
-CAPTION_MAX = 1024
-CALLBACK_DATA_MAX = 512
 CONNECT_TIMEOUT_MAX = 5.0
 
 

@@ -13,17 +13,21 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from supportdesk.whatsapp.limits import (
+    BUTTON_ID_MAX,
+    BUTTON_TITLE_MAX,
+    BUTTONS_MAX,
+    CAPTION_MAX,
+    INTERACTIVE_BODY_MAX,
+    LIST_ROWS_MAX,
+    ROW_DESCRIPTION_MAX,
+    ROW_ID_MAX,
+    ROW_TITLE_MAX,
+    TEXT_MAX,
+)
+
 logger = logging.getLogger(__name__)
 
-TEXT_LIMIT = 4096
-BODY_LIMIT = 1024  # interactive body and media caption
-BUTTON_LIMIT = 3
-BUTTON_TITLE_LIMIT = 20
-BUTTON_ID_LIMIT = 256
-LIST_ROW_LIMIT = 10
-LIST_TITLE_LIMIT = 24
-LIST_DESCRIPTION_LIMIT = 72
-LIST_ROW_ID_LIMIT = 200
 LIST_BUTTON_LABEL = "Options"
 LIST_SECTION_TITLE = "Options"
 DEFAULT_PROMPT = "Please choose:"
@@ -56,7 +60,7 @@ def render_bot_message(reply: Dict[str, Any]) -> List[RenderedMessage]:
     text = _clean(reply.get("text"))
     choices = _choices(reply.get("quick_replies") or reply.get("buttons") or [])
     image = _link(reply.get("image"))
-    caption = text if image and not choices and len(text) <= BODY_LIMIT else ""
+    caption = text if image and not choices and len(text) <= CAPTION_MAX else ""
     rendered: List[RenderedMessage] = []
     if choices:
         rendered.extend(_render_choices(text, choices))
@@ -84,7 +88,12 @@ def choice_from_number(text: str, choices: Tuple[str, ...]) -> Optional[str]:
     return choices[index - 1] if 1 <= index <= len(choices) else None
 
 
-def split_text(text: str, limit: int = TEXT_LIMIT) -> List[str]:
+def text_message(body: str) -> Dict[str, Any]:
+    """The one Graph text message object: a link preview exactly when the body has an http(s) URL."""
+    return {"type": "text", "text": {"body": body, "preview_url": bool(_URL.search(body))}}
+
+
+def split_text(text: str, limit: int = TEXT_MAX) -> List[str]:
     """Split text into parts of at most `limit` characters at the best boundary; only split whitespace is lost."""
     text = text.strip()
     parts: List[str] = []
@@ -113,11 +122,8 @@ def _choices(buttons: Sequence[Any]) -> List[_Choice]:
 
 
 def _texts(text: str) -> List[RenderedMessage]:
-    """Text messages of at most 4096 characters; a link preview only where a part has a URL."""
-    return [
-        RenderedMessage({"type": "text", "text": {"body": part, "preview_url": bool(_URL.search(part))}})
-        for part in split_text(text)
-    ]
+    """Text messages of at most 4096 characters each."""
+    return [RenderedMessage(text_message(part)) for part in split_text(text)]
 
 
 def _render_choices(text: str, choices: List[_Choice]) -> List[RenderedMessage]:
@@ -127,16 +133,16 @@ def _render_choices(text: str, choices: List[_Choice]) -> List[RenderedMessage]:
     if len(set(payloads)) < len(payloads):
         return _numbered_menu(text, choices)
     if (
-        len(choices) <= BUTTON_LIMIT
+        len(choices) <= BUTTONS_MAX
         and len(set(titles)) == len(titles)
-        and all(len(title) <= BUTTON_TITLE_LIMIT for title in titles)
-        and all(len(payload) <= BUTTON_ID_LIMIT for payload in payloads)
+        and all(len(title) <= BUTTON_TITLE_MAX for title in titles)
+        and all(len(payload) <= BUTTON_ID_MAX for payload in payloads)
     ):
         return _interactive(text, _buttons_action(choices), "button")
     if (
-        len(choices) <= LIST_ROW_LIMIT
-        and all(len(title) <= LIST_DESCRIPTION_LIMIT for title in titles)
-        and all(len(payload) <= LIST_ROW_ID_LIMIT for payload in payloads)
+        len(choices) <= LIST_ROWS_MAX
+        and all(len(title) <= ROW_DESCRIPTION_MAX for title in titles)
+        and all(len(payload) <= ROW_ID_MAX for payload in payloads)
     ):
         return _interactive(text, _list_action(choices), "list")
     return _numbered_menu(text, choices)
@@ -144,7 +150,7 @@ def _render_choices(text: str, choices: List[_Choice]) -> List[RenderedMessage]:
 
 def _interactive(text: str, action: Dict[str, Any], kind: str) -> List[RenderedMessage]:
     """Overflow text first, then the interactive message with a body of at most 1024 characters."""
-    overflow, body = _split_tail(text or DEFAULT_PROMPT, BODY_LIMIT)
+    overflow, body = _split_tail(text or DEFAULT_PROMPT, INTERACTIVE_BODY_MAX)
     message = {"type": "interactive", "interactive": {"type": kind, "body": {"text": body}, "action": action}}
     return _texts(overflow) + [RenderedMessage(message)]
 
@@ -159,8 +165,8 @@ def _list_action(choices: List[_Choice]) -> Dict[str, Any]:
     rows = []
     for choice in choices:
         row = {"id": choice.payload, "title": choice.title}
-        if len(choice.title) > LIST_TITLE_LIMIT:
-            row["title"] = choice.title[: LIST_TITLE_LIMIT - 1].rstrip() + ELLIPSIS
+        if len(choice.title) > ROW_TITLE_MAX:
+            row["title"] = choice.title[: ROW_TITLE_MAX - 1].rstrip() + ELLIPSIS
             row["description"] = choice.title
         rows.append(row)
     return {"button": LIST_BUTTON_LABEL, "sections": [{"title": LIST_SECTION_TITLE, "rows": rows}]}
@@ -218,7 +224,7 @@ def _render_attachment(attachment: Any) -> List[RenderedMessage]:
     caption = _clean(attachment.get("caption")) if isinstance(attachment, dict) else ""
     filename = _clean(attachment.get("filename")) if isinstance(attachment, dict) else ""
     before: List[RenderedMessage] = []
-    if len(caption) > BODY_LIMIT:
+    if len(caption) > CAPTION_MAX:
         before, caption = _texts(caption), ""
     return before + [RenderedMessage(_media("document", link, caption, filename))]
 

@@ -14,6 +14,7 @@ from supportdesk.whatsapp.rendering import (
     render_bot_message,
     split_text,
 )
+from supportdesk.whatsapp.rendering import text_message as build_text_message
 from tests.fixture_files import fixture_bytes
 
 ENVELOPE_KEYS = ("messaging_product", "recipient_type", "to", "context")
@@ -68,6 +69,19 @@ def test_preview_url_only_when_the_text_has_a_link() -> None:
     assert messages(render_bot_message({"text": "See example.com or ftp://x"})) == [
         text_message("See example.com or ftp://x")
     ]
+
+
+@pytest.mark.parametrize(
+    "body, preview",
+    [
+        ("See https://example.com/menu", True),
+        ("See HTTPS://EXAMPLE.COM", True),  # schemes are case-insensitive (the desk's old copy said no)
+        ("Type https:// and then the address", False),  # no URL after the scheme (the desk's old copy said yes)
+        ("See example.com or ftp://x", False),
+    ],
+)
+def test_the_one_text_builder_previews_a_link_exactly_when_there_is_a_url(body: str, preview: bool) -> None:
+    assert build_text_message(body) == {"type": "text", "text": {"body": body, "preview_url": preview}}
 
 
 def test_text_of_exactly_4096_characters_is_one_message() -> None:
