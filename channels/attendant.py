@@ -29,6 +29,7 @@ from supportdesk.attendant.tokens import Attendant, TokenRejected, verify_token
 from supportdesk.messaging.history import UnknownMessage, messages_from_events, page_after, with_delivery
 from supportdesk.messaging.conversations import list_conversations, load_conversation
 from supportdesk.platform.database import DatabaseUnavailable
+from supportdesk.platform.http_errors import error_response
 from supportdesk.handoff.state import ClaimRefused, timeouts_from
 from supportdesk.runtime import get_runtime
 from supportdesk.platform.settings import get_settings
@@ -56,11 +57,6 @@ class ApiError(Exception):
         self.status = status
         self.code = code
         self.message = message
-
-
-def error_response(status: int, code: str, message: str) -> HTTPResponse:
-    """The project's error body."""
-    return response.json({"error": code, "message": message}, status=status)
 
 
 def json_body(request: Request) -> Dict[str, Any]:

@@ -23,6 +23,7 @@ from sanic.response import HTTPResponse
 
 from supportdesk.console import simulator
 from supportdesk.platform.database import DatabaseUnavailable
+from supportdesk.platform import http_errors
 from supportdesk.platform.redaction import mask_phone
 from supportdesk.runtime import get_runtime
 from supportdesk.platform.settings import get_settings
@@ -60,7 +61,7 @@ SIMULATOR_FILE_PREFIX = "simulator"
 
 def error_response(status: int, code: str, message: str) -> HTTPResponse:
     """The project's error body, with the console's headers."""
-    return response.json({"error": code, "message": message}, status=status, headers=dict(SECURITY_HEADERS))
+    return http_errors.error_response(status, code, message, SECURITY_HEADERS)
 
 
 def static_file(root: Path, relative: str) -> Optional[Path]:

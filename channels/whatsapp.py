@@ -23,6 +23,7 @@ from sanic.response import HTTPResponse
 
 from supportdesk.messaging import outbox
 from supportdesk.platform.database import DatabaseUnavailable
+from supportdesk.platform.http_errors import error_response
 from supportdesk.whatsapp.graph_api import GraphApiClient
 from supportdesk.messaging.inbox import store_delivery
 from supportdesk.messaging.inbox_worker import InboxWorker
@@ -37,11 +38,6 @@ from supportdesk.whatsapp.payload import MalformedPayload, WebhookDelivery, pars
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 4 * 1024 * 1024  # CONTRACT: a batch of up to 1000 updates stays below this
-
-
-def error_response(status: int, code: str, message: str) -> HTTPResponse:
-    """The project's error body: `{"error": code, "message": text}`."""
-    return response.json({"error": code, "message": message}, status=status)
 
 
 class WhatsAppOutput(OutputChannel):
