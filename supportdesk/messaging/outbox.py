@@ -13,10 +13,9 @@ import time
 from typing import List, Optional, Sequence, Tuple
 
 from supportdesk.platform.database import Cursor, Database
-from supportdesk.whatsapp.payload import StatusUpdate, status_rank
+from supportdesk.whatsapp.payload import StatusUpdate, delivery_state, states_before
 
 FINAL_STATES = ("sent", "delivered", "read", "failed", "suppressed", "logged")
-_RANK_OF_STATE = {"sent": 1, "delivered": 2, "read": 3}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,13 +192,12 @@ def apply_delivery_status(cursor: Cursor, status: StatusUpdate, now: float) -> b
             )
         publish_status(cursor, "wamid = ?", (status.wamid,))
         return True
-    rank = status_rank(status.status)
-    lower_states = [state for state, state_rank in _RANK_OF_STATE.items() if state_rank < rank]
+    lower_states = states_before(status.status)
     if lower_states:
         placeholders = ", ".join("?" for _ in lower_states)
         cursor.execute(
             f"UPDATE outbox_messages SET state = ?, updated_at = ? WHERE wamid = ? AND state IN ({placeholders})",
-            (status.status if status.status in _RANK_OF_STATE else "read", now, status.wamid, *lower_states),
+            (delivery_state(status.status), now, status.wamid, *lower_states),
         )
         if cursor.rowcount:
             publish_status(cursor, "wamid = ?", (status.wamid,))

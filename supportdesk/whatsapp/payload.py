@@ -18,7 +18,9 @@ SHARE_MEDIA = "/share_media"  # Rasa payloads for turns that carry no readable t
 SHARE_LOCATION = "/share_location"
 PLACE_ORDER = "/place_order"
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # lone halves would break UTF-8 storage later
-_STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 3}
+# Delivery states of an outbound message in the order they happen; a status never moves one back.
+DELIVERY_ORDER = ("sent", "delivered", "read")
+_SAME_PLACE_AS = {"played": "read"}  # a voice message played has been read
 
 
 class MalformedPayload(ValueError):
@@ -230,9 +232,22 @@ class WebhookDelivery:
     ignored_fields: Tuple[str, ...]
 
 
+def delivery_state(status: str) -> Optional[str]:
+    """The place of a status in DELIVERY_ORDER (`played` is `read`); None for `failed` and unknown ones."""
+    state = _SAME_PLACE_AS.get(status, status)
+    return state if state in DELIVERY_ORDER else None
+
+
 def status_rank(status: str) -> int:
     """Order of delivery states for monotonic updates: sent 1 < delivered 2 < read = played 3; else 0."""
-    return _STATUS_RANK.get(status, 0)
+    state = delivery_state(status)
+    return DELIVERY_ORDER.index(state) + 1 if state else 0
+
+
+def states_before(status: str) -> Tuple[str, ...]:
+    """The delivery states that `status` moves a message forward from (none for `failed` or unknown)."""
+    state = delivery_state(status)
+    return DELIVERY_ORDER[: DELIVERY_ORDER.index(state)] if state else ()
 
 
 def parse_webhook(body: bytes) -> WebhookDelivery:
@@ -383,7 +398,7 @@ def _parse_statuses(items: Any, phone_number_id: Optional[str]) -> List[StatusUp
         if not wamid or not status:
             logger.warning("whatsapp.payload.status_skipped", extra={"reason": "no id" if not wamid else "no status"})
             continue
-        if status not in _STATUS_RANK and status != "failed":
+        if delivery_state(status) is None and status != "failed":
             logger.warning("whatsapp.payload.unknown_status", extra={"wamid": wamid, "status": status[:40]})
         recipient = _texts(item, "recipient_id", "recipient_user_id")
         errors, callback_data = _parse_errors(item.get("errors")), _text(item.get("biz_opaque_callback_data"))

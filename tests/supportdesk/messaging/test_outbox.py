@@ -1,5 +1,6 @@
 """The outbox: replies queued once per inbound message, sent in order, statuses only move forward."""
 
+import json
 import time
 
 from supportdesk.messaging import outbox
@@ -87,6 +88,25 @@ def test_statuses_only_move_forward(database: Database) -> None:
     assert _state(database) == "read"
     seen = database.execute("SELECT status FROM delivery_statuses ORDER BY status")
     assert [row["status"] for row in seen] == ["delivered", "read", "sent"]
+
+
+def _raw_status(database: Database, status: str) -> None:
+    item = {"id": SENT_WAMID, "status": status, "timestamp": "1700000000", "recipient_id": KERRY}
+    body = {"entry": [{"changes": [{"field": "messages", "value": {"statuses": [item]}}]}]}
+    store_delivery(database, parse_webhook(json.dumps(body).encode()))
+
+
+def test_played_counts_as_read_and_unknown_statuses_move_nothing(database: Database) -> None:
+    (row_id,) = _enqueue(database, _draft(0))
+    outbox.finish(database, row_id, "sent", wamid=SENT_WAMID)
+    _raw_status(database, "deleted")
+    assert _state(database) == "sent"
+    _raw_status(database, "played")
+    assert _state(database) == "read"
+    _raw_status(database, "delivered")
+    assert _state(database) == "read"
+    seen = database.execute("SELECT status FROM delivery_statuses ORDER BY status")
+    assert [row["status"] for row in seen] == ["deleted", "delivered", "played"]
 
 
 def test_a_repeated_status_is_recorded_once(database: Database) -> None:

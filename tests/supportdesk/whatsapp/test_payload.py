@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import pytest
 
 from supportdesk.whatsapp.payload import (
+    DELIVERY_ORDER,
     Context,
     InboundMessage,
     Location,
@@ -20,7 +21,9 @@ from supportdesk.whatsapp.payload import (
     Reply,
     SystemChange,
     WebhookError,
+    delivery_state,
     parse_webhook,
+    states_before,
     status_rank,
 )
 
@@ -429,6 +432,22 @@ def test_status_callback_data() -> None:
 )
 def test_status_rank(status: str, rank: int) -> None:
     assert status_rank(status) == rank
+
+
+@pytest.mark.parametrize(
+    "status, state, before",
+    [
+        ("sent", "sent", ()),
+        ("delivered", "delivered", ("sent",)),
+        ("read", "read", ("sent", "delivered")),
+        ("played", "read", ("sent", "delivered")),
+        ("failed", None, ()),
+        ("deleted", None, ()),
+    ],
+)
+def test_the_one_delivery_order(status: str, state: Optional[str], before: Tuple[str, ...]) -> None:
+    assert DELIVERY_ORDER == ("sent", "delivered", "read")
+    assert (delivery_state(status), states_before(status)) == (state, before)
 
 
 def test_value_errors_and_other_fields_in_one_delivery() -> None:
