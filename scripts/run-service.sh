@@ -2,9 +2,12 @@
 # Start the action server (5055) and Rasa (5005) in the foreground; Ctrl-C stops both.
 # On embedded settings (no WhatsApp token) the WhatsApp simulator is on, missing secrets are
 # generated once into var/dev-secrets.env, and the console URL and an admin token are printed.
+#
+#   scripts/run-service.sh                     start both servers (`make run`)
+#   scripts/run-service.sh --exec COMMAND...   run COMMAND with the settings the servers would get
+#                                              (`make token`: its tokens are accepted by `make run`'s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -f credentials.yml ] || cp credentials.example.yml credentials.yml
 mkdir -p var
 
 # A setting's value from the environment, else from .env (which never overrides the environment).
@@ -28,6 +31,11 @@ done
 if [ -z "$(setting WHATSAPP_ACCESS_TOKEN)" ] && [ -z "$(setting SIMULATOR_ENABLED)" ]; then
   export SIMULATOR_ENABLED=true
 fi
+if [ "${1:-}" = "--exec" ]; then
+  shift
+  exec "$@"
+fi
+[ -f credentials.yml ] || cp credentials.example.yml credentials.yml
 
 pids=()
 banner_pid=
