@@ -26,6 +26,7 @@ from pyfcm.errors import FCMError
 from requests.adapters import HTTPAdapter
 
 from supportdesk.platform.redaction import mask_phone, mask_phones_in_text
+from supportdesk.platform.retry_policy import RetryPolicy
 from supportdesk.platform.settings import DEFAULT_FCM_API_URL, Settings, SettingsError
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ BODY_MAX_CHARS = 240
 # First retry after about a second; the cap keeps one push from holding its task for minutes.
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 30.0
+DEFAULT_RETRY_POLICY = RetryPolicy(max_attempts=3, base_seconds=BACKOFF_BASE_SECONDS, cap_seconds=BACKOFF_CAP_SECONDS)
 _TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 _FCM_ERROR_TYPE = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
 
@@ -199,7 +201,7 @@ def _classify(client: _RoutedFcmClient, token: str, response: requests.Response)
 
 
 class FcmPushSender:
-    """Sends pushes through FCM HTTP v1 with pyfcm; 429 and 5xx are retried with capped, jittered backoff."""
+    """Sends pushes through FCM HTTP v1 with pyfcm; 429 and 5xx are retried by the project's RetryPolicy."""
 
     def __init__(
         self,
@@ -207,21 +209,17 @@ class FcmPushSender:
         project_id: str,
         api_url: str = DEFAULT_FCM_API_URL,
         timeout_seconds: float = 10.0,
-        max_attempts: int = 3,
+        retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        backoff_base_seconds: float = BACKOFF_BASE_SECONDS,
-        backoff_cap_seconds: float = BACKOFF_CAP_SECONDS,
+        rng: Callable[[], float] = random.random,
     ) -> None:
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
         self.service_account_file = service_account_file
         self.project_id = project_id
         self.api_url = api_url
         self._timeout_seconds = timeout_seconds
-        self._max_attempts = max_attempts
+        self._policy = retry_policy
         self._sleep = sleep
-        self._backoff_base_seconds = backoff_base_seconds
-        self._backoff_cap_seconds = backoff_cap_seconds
+        self._rng = rng
         self._client: Optional[_RoutedFcmClient] = None
         self._client_lock = threading.Lock()
 
@@ -235,12 +233,14 @@ class FcmPushSender:
             return self._client
 
     async def send(self, token: str, message: PushMessage) -> PushResult:
-        """Deliver `message` to `token`, retrying transient failures up to `max_attempts` tries."""
-        for attempt in range(1, self._max_attempts + 1):
+        """Deliver `message` to `token`, retrying transient failures up to the policy's attempts."""
+        attempt = 0
+        while True:
+            attempt += 1
             tried = await asyncio.to_thread(self._send_once, token, message)
-            if not tried.transient or attempt == self._max_attempts:
+            if not tried.transient or not self._policy.may_retry(attempt):
                 break
-            delay = self._backoff_seconds(attempt, tried.retry_after)
+            delay = self._policy.delay(attempt, self._rng, retry_after=tried.retry_after)
             logger.info(
                 "push.retrying",
                 extra={**_log_fields(token, message), "attempt": attempt, "delay": delay, "error": tried.result.error},
@@ -267,12 +267,6 @@ class FcmPushSender:
         except (FCMError, OSError, ValueError) as error:
             return _Attempt(PushResult(token, "failed", error=f"credentials: {type(error).__name__}"))
         return _classify(client, token, response)
-
-    def _backoff_seconds(self, attempt: int, retry_after: float) -> float:
-        """Exponential delay with equal jitter, at least FCM's `Retry-After`, never over the cap."""
-        exponential = min(self._backoff_cap_seconds, self._backoff_base_seconds * 2 ** (attempt - 1))
-        jittered = exponential / 2 + random.uniform(0, exponential / 2)
-        return min(self._backoff_cap_seconds, max(jittered, retry_after))
 
     @staticmethod
     def _log_result(result: PushResult, message: PushMessage, attempts: int) -> None:
@@ -309,5 +303,5 @@ def build_push_sender(settings: Settings) -> PushSender:
         project_id=project_id,
         api_url=settings.fcm_api_url,
         timeout_seconds=settings.fcm_timeout_seconds,
-        max_attempts=settings.fcm_max_attempts,
+        retry_policy=RetryPolicy(settings.fcm_max_attempts, BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS),
     )

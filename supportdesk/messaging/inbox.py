@@ -10,16 +10,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import random
 import time
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 from supportdesk.platform.database import Cursor, Database
+from supportdesk.platform.retry_policy import RetryPolicy
 from supportdesk.whatsapp.payload import InboundMessage, MessageKind, WebhookDelivery, parse_webhook
 
 logger = logging.getLogger(__name__)
 
-MAX_PROCESSING_ATTEMPTS = 5  # a message that fails this often is parked as `failed`, not retried forever
-PROCESSING_RETRY_STEP_SECONDS = 2.0  # the n-th retry of a failing message waits n × this
+# A failing message waits about 2, 4, 8, 16 s (jittered) between tries; after 5 it is parked as `failed`.
+PROCESSING_RETRY = RetryPolicy(max_attempts=5, base_seconds=2.0, cap_seconds=60.0)
 _NOT_CONVERSATION_TURNS = (MessageKind.REACTION, MessageKind.SYSTEM)
 
 
@@ -200,14 +202,24 @@ def mark_done(cursor: Cursor, wamid: str, now: float, state: str = "done") -> No
     )
 
 
-def record_failure(database: Database, wamid: str, error: str) -> bool:
-    """Count a failed processing attempt; True when the message is now parked as failed."""
+def record_failure(
+    database: Database,
+    wamid: str,
+    error: str,
+    now: Optional[float] = None,
+    rng: Callable[[], float] = random.random,
+) -> bool:
+    """Count a failed processing attempt and set its retry time; True when the message is now parked as failed."""
+    now = time.time() if now is None else now
     with database.transaction() as cursor:
-        cursor.execute(
-            """UPDATE inbox_messages SET attempts = attempts + 1, last_error = ?, retry_at = ? + ? * (attempts + 1),
+        row = cursor.execute(
+            """UPDATE inbox_messages SET attempts = attempts + 1, last_error = ?,
                    state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE state END
-               WHERE wamid = ?""",
-            (error[:500], time.time(), PROCESSING_RETRY_STEP_SECONDS, MAX_PROCESSING_ATTEMPTS, wamid),
-        )
-        row = cursor.execute("SELECT state FROM inbox_messages WHERE wamid = ?", (wamid,)).fetchone()
-    return bool(row) and row["state"] == "failed"
+               WHERE wamid = ? RETURNING attempts, state""",
+            (error[:500], PROCESSING_RETRY.max_attempts, wamid),
+        ).fetchone()
+        if row is None:
+            return False
+        retry_at = now + PROCESSING_RETRY.delay(row["attempts"], rng)
+        cursor.execute("UPDATE inbox_messages SET retry_at = ? WHERE wamid = ?", (retry_at, wamid))
+    return row["state"] == "failed"

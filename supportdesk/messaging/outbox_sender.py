@@ -121,7 +121,7 @@ class OutboxSender:
                 outbox.retry_later, self._database, row.id, self._policy.cap_seconds, error.reason
             )
             return
-        if error.transient and row.attempts < self._policy.max_attempts:
+        if error.transient and self._policy.may_retry(row.attempts):
             delay = self._policy.delay(row.attempts, self._rng)
             logger.warning(
                 "whatsapp.reply.retrying",

@@ -1,21 +1,16 @@
-"""Capped exponential backoff with full jitter, bounded by attempts; used by the outbox sender."""
+"""The one backoff: capped exponential with full jitter, honouring a server's Retry-After.
+
+Used by the outbox sender (Graph sends), the push sender (FCM) and the inbox (failed turns);
+each keeps its own attempt budget and waits in its own way (a stored retry time or a sleep).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import logging
 import random
-from typing import Awaitable, Callable, TypeVar
+from typing import Callable
 
-logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 MIN_JITTER_FRACTION = 0.1  # never retry instantly: a full-jitter draw near 0 would hammer a throttled API
-
-
-def _transient(error: BaseException) -> bool:
-    return bool(getattr(error, "transient", False))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,37 +30,12 @@ class RetryPolicy:
         exponent = min(max(attempt - 1, 0), 63)  # 2**63 seconds is far past any cap; avoids float overflow
         return min(self.cap_seconds, self.base_seconds * 2**exponent)
 
-    def delay(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
-        """Seconds to wait after `attempt` attempts: `rng()` × ceiling, at least 10 % of the ceiling."""
+    def delay(self, attempt: int, rng: Callable[[], float] = random.random, retry_after: float = 0.0) -> float:
+        """Seconds to wait after `attempt` attempts: `rng()` × ceiling (≥ 10 % of it), ≥ `retry_after`, ≤ the cap."""
         ceiling = self.ceiling(attempt)
-        return max(ceiling * MIN_JITTER_FRACTION, min(rng(), 1.0) * ceiling)
+        jittered = max(ceiling * MIN_JITTER_FRACTION, min(rng(), 1.0) * ceiling)
+        return min(self.cap_seconds, max(jittered, retry_after))
 
-
-async def call_with_retries(
-    func: Callable[[], Awaitable[T]],
-    policy: RetryPolicy,
-    is_transient: Callable[[BaseException], bool] = _transient,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    rng: Callable[[], float] = random.random,
-) -> T:
-    """Await `func()`, retrying errors `is_transient` accepts, `policy.max_attempts` attempts in all."""
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            return await func()
-        except Exception as error:
-            if attempt >= policy.max_attempts or not is_transient(error):
-                raise
-            delay = policy.delay(attempt, rng)
-            logger.info(
-                "retry.scheduled",
-                extra={
-                    "attempt": attempt,
-                    "max_attempts": policy.max_attempts,
-                    "delay_seconds": round(delay, 3),
-                    "error_class": type(error).__name__,
-                    "code": getattr(error, "code", None),
-                },
-            )
-            await sleep(delay)
+    def may_retry(self, attempts: int) -> bool:
+        """True while fewer than `max_attempts` attempts were made."""
+        return attempts < self.max_attempts

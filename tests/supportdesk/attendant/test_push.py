@@ -19,6 +19,7 @@ from supportdesk.attendant.push import (
     PushResult,
     build_push_sender,
 )
+from supportdesk.platform.retry_policy import RetryPolicy
 from supportdesk.platform.settings import Settings, SettingsError
 from tests.fakes.fake_fcm import (
     JWT_BEARER_GRANT,
@@ -87,8 +88,12 @@ def push_records() -> Iterator[List[logging.LogRecord]]:
     logger.setLevel(level)
 
 
-def fcm_sender(fake: FakeFcm, service_account: Path, sleep: RecordedSleep, **overrides: object) -> FcmPushSender:
-    arguments = dict(timeout_seconds=5.0, max_attempts=3, sleep=sleep)
+def fcm_sender(
+    fake: FakeFcm, service_account: Path, sleep: RecordedSleep, max_attempts: int = 3, cap_seconds: float = 30.0,
+    **overrides: object,
+) -> FcmPushSender:
+    policy = RetryPolicy(max_attempts=max_attempts, base_seconds=1.0, cap_seconds=cap_seconds)
+    arguments = dict(timeout_seconds=5.0, retry_policy=policy, sleep=sleep, rng=lambda: 0.5)
     arguments.update(overrides)
     return FcmPushSender(str(service_account), PROJECT, fake.url, **arguments)
 
@@ -170,8 +175,7 @@ async def test_quota_exceeded_is_retried_once_then_sent(fake_fcm, service_accoun
 
     assert result == sent_result(1)
     assert len(fake_fcm.send_requests()) == 2
-    [delay] = sleep.delays
-    assert 0.5 <= delay <= 1.0
+    assert sleep.delays == [0.5]  # full jitter: rng 0.5 × the first ceiling of 1 s
 
 
 async def test_retry_after_from_fcm_sets_the_delay(fake_fcm, service_account, sleep):
@@ -191,20 +195,17 @@ async def test_server_errors_fail_after_max_attempts_without_hidden_retries(fake
 
     assert result == PushResult(DEVICE_TOKEN, "failed", error="HTTP 500 INTERNAL")
     assert len(fake_fcm.send_requests()) == 3
-    assert len(sleep.delays) == 2
-    assert 0.5 <= sleep.delays[0] <= 1.0
-    assert 1.0 <= sleep.delays[1] <= 2.0
+    assert sleep.delays == [0.5, 1.0]
 
 
 async def test_backoff_never_exceeds_its_cap(fake_fcm, service_account, sleep):
     fake_fcm.script("send", quota_exceeded(retry_after=120), internal(), internal(), internal())
-    sender = fcm_sender(fake_fcm, service_account, sleep, max_attempts=5, backoff_cap_seconds=3.0)
+    sender = fcm_sender(fake_fcm, service_account, sleep, max_attempts=5, cap_seconds=3.0, rng=lambda: 1.0)
 
     result = await sender.send(DEVICE_TOKEN, handoff_message())
 
     assert result == sent_result(1)
-    assert sleep.delays[0] == 3.0
-    assert all(delay <= 3.0 for delay in sleep.delays)
+    assert sleep.delays == [3.0, 2.0, 3.0, 3.0]  # Retry-After 120 cut to the cap; then 2, 4 → 3, 8 → 3
     assert len(fake_fcm.send_requests()) == 5
 
 

@@ -4,6 +4,8 @@ import json
 import threading
 import time
 
+import pytest
+
 from supportdesk.messaging import inbox
 from supportdesk.platform.database import Database
 from supportdesk.whatsapp.payload import parse_webhook
@@ -105,9 +107,18 @@ def test_a_failing_message_waits_then_is_parked(database: Database) -> None:
     wamid = _store(database, fixture_bytes("inbound_text.json")).new_wamids[0]
     assert inbox.record_failure(database, wamid, "RuntimeError('x')") is False
     assert inbox.claim_conversations(database, "replica-a", 30, 10) == []  # waits for its retry time
-    for _ in range(inbox.MAX_PROCESSING_ATTEMPTS - 2):
+    for _ in range(inbox.PROCESSING_RETRY.max_attempts - 2):
         assert inbox.record_failure(database, wamid, "again") is False
     assert inbox.record_failure(database, wamid, "last") is True
     assert database.execute("SELECT state, attempts FROM inbox_messages") == [
-        {"state": "failed", "attempts": inbox.MAX_PROCESSING_ATTEMPTS}
+        {"state": "failed", "attempts": inbox.PROCESSING_RETRY.max_attempts}
     ]
+
+
+def test_retries_of_a_failing_message_back_off_exponentially_with_jitter(database: Database) -> None:
+    wamid = _store(database, fixture_bytes("inbound_text.json")).new_wamids[0]
+    waits = []
+    for draw in (1.0, 1.0, 0.5, 0.0):
+        inbox.record_failure(database, wamid, "boom", now=1000.0, rng=lambda: draw)
+        waits.append(database.execute("SELECT retry_at FROM inbox_messages")[0]["retry_at"] - 1000.0)
+    assert waits == [2.0, 4.0, 4.0, pytest.approx(1.6)]  # ceilings 2, 4, 8, 16 s; full jitter, at least 10 %

@@ -1,20 +1,12 @@
-"""Backoff bounds and the retry helper."""
+"""The one backoff: capped exponential, full jitter, a server's Retry-After honoured up to the cap."""
 
 import random
 
 import pytest
 
-from supportdesk.whatsapp.graph_errors import RequestError, ServerError, ThrottlingError
-from supportdesk.platform.retry_policy import RetryPolicy, call_with_retries
+from supportdesk.platform.retry_policy import RetryPolicy
 
 POLICY = RetryPolicy(max_attempts=4, base_seconds=1.0, cap_seconds=5.0)
-
-
-class Sleeps(list):
-    """An injected `sleep` that records what it was asked to wait."""
-
-    async def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 @pytest.mark.parametrize("attempt, ceiling", [(1, 1.0), (2, 2.0), (3, 4.0), (4, 5.0), (10, 5.0), (5000, 5.0)])
@@ -44,64 +36,18 @@ def test_a_policy_needs_at_least_one_attempt():
         RetryPolicy(max_attempts=0, base_seconds=1.0, cap_seconds=5.0)
 
 
-async def test_transient_errors_are_retried_until_the_attempts_run_out():
-    calls, sleeps = [], Sleeps()
-
-    async def failing():
-        calls.append(1)
-        raise ServerError("boom", code=131000)
-
-    with pytest.raises(ServerError):
-        await call_with_retries(failing, POLICY, sleep=sleeps, rng=lambda: 1.0)
-    assert len(calls) == 4 and sleeps == [1.0, 2.0, 4.0]
-
-
-async def test_permanent_errors_are_not_retried():
-    calls, sleeps = [], Sleeps()
-
-    async def bad_request():
-        calls.append(1)
-        raise RequestError("bad", code=100)
-
-    with pytest.raises(RequestError):
-        await call_with_retries(bad_request, POLICY, sleep=sleeps)
-    assert len(calls) == 1 and sleeps == []
+@pytest.mark.parametrize(
+    "attempt, draw, retry_after, delay",
+    [
+        (1, 0.5, 0.0, 0.5),  # no Retry-After: the jittered backoff
+        (1, 0.5, 3.0, 3.0),  # a longer Retry-After wins
+        (3, 1.0, 2.0, 4.0),  # a shorter one does not shorten the backoff
+        (1, 0.0, 120.0, 5.0),  # never above the cap
+    ],
+)
+def test_retry_after_is_a_floor_under_the_cap(attempt, draw, retry_after, delay):
+    assert POLICY.delay(attempt, rng=lambda: draw, retry_after=retry_after) == delay
 
 
-async def test_plain_exceptions_are_not_retried_by_default():
-    sleeps = Sleeps()
-
-    async def broken():
-        raise KeyError("bug")
-
-    with pytest.raises(KeyError):
-        await call_with_retries(broken, POLICY, sleep=sleeps)
-    assert sleeps == []
-
-
-async def test_success_after_transient_failures_returns_the_value():
-    outcomes = iter([ThrottlingError("slow down", code=130429), ServerError("x", code=131016), "wamid.OK"])
-    sleeps = Sleeps()
-
-    async def flaky():
-        outcome = next(outcomes)
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
-
-    assert await call_with_retries(flaky, POLICY, sleep=sleeps, rng=lambda: 0.0) == "wamid.OK"
-    assert sleeps == pytest.approx([0.1, 0.2])
-
-
-async def test_a_custom_classifier_decides_what_is_retried():
-    attempts, sleeps = [], Sleeps()
-
-    async def timing_out():
-        attempts.append(1)
-        raise TimeoutError()
-
-    with pytest.raises(TimeoutError):
-        await call_with_retries(
-            timing_out, RetryPolicy(2, 1.0, 1.0), is_transient=lambda e: isinstance(e, TimeoutError), sleep=sleeps
-        )
-    assert len(attempts) == 2 and len(sleeps) == 1
+def test_attempts_are_bounded():
+    assert [POLICY.may_retry(attempts) for attempts in (1, 3, 4, 5)] == [True, True, False, False]
