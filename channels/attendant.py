@@ -26,7 +26,7 @@ from supportdesk.attendant.alerts import PLATFORMS, register_device
 from supportdesk.handoff.desk import AttendantDesk, NotHolder, UnknownConversation
 from supportdesk.attendant.openapi import openapi_document
 from supportdesk.attendant.tokens import Attendant, TokenRejected, verify_token
-from supportdesk.messaging.history import UnknownMessage, messages_from_events, page_after, with_delivery
+from supportdesk.messaging.history import UnknownMessage, messages_from_events, page_after, with_delivery, with_pending
 from supportdesk.messaging.conversations import list_conversations, load_conversation
 from supportdesk.platform.database import DatabaseUnavailable
 from supportdesk.platform.http_errors import error_response
@@ -34,7 +34,7 @@ from supportdesk.handoff.state import ClaimRefused, timeouts_from
 from supportdesk.runtime import get_runtime
 from supportdesk.platform.settings import get_settings
 from supportdesk.whatsapp.limits import TEXT_MAX as MAX_REPLY_CHARS
-from supportdesk.messaging import tracker_bridge
+from supportdesk.messaging import outbox, tracker_bridge
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,8 @@ CHANNEL_NAME = "attendant"
 MAX_BODY_BYTES = 64 * 1024
 STATUSES = ("bot", "waiting", "human", "closed")
 APPOINTMENT_STATUSES = ("requested", "confirmed", "declined")
+# What the customer is told when the attendant answers without a message of their own.
+APPOINTMENT_ANSWER_RESPONSES = {"confirm": "utter_appointment_confirmed", "decline": "utter_appointment_declined"}
 STREAM_POLL_SECONDS = 0.5
 STREAM_HEARTBEAT_SECONDS = 15.0
 TIMER_PERIOD_SECONDS = 5.0
@@ -90,7 +92,6 @@ class AttendantInput(InputChannel):
 
     def __init__(self, run_timers: bool = True) -> None:
         self._run_timers = run_timers
-        self._agent: Any = None
         self._desk: Optional[AttendantDesk] = None
         self._timer_task: Optional[asyncio.Task] = None
 
@@ -99,7 +100,13 @@ class AttendantInput(InputChannel):
         """The desk of this process (built on first use)."""
         if self._desk is None:
             runtime = get_runtime()
-            self._desk = AttendantDesk(runtime, lambda: self._agent, timeouts_from(runtime.settings))
+            self._desk = AttendantDesk(
+                runtime.database,
+                timeouts_from(runtime.settings),
+                lambda: runtime.push_sender,
+                runtime.wake_sender,
+                runtime.read_slots,
+            )
         return self._desk
 
     def _authorized(self, handler: Handler) -> Handler:
@@ -107,8 +114,7 @@ class AttendantInput(InputChannel):
 
         @functools.wraps(handler)
         async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-            if self._agent is None:
-                self._agent = getattr(request.app.ctx, "agent", None)
+            get_runtime().bind_agent(getattr(request.app.ctx, "agent", None))
             try:
                 attendant = verify_token(get_settings().attendant_jwt_secret, request.headers.get("Authorization"))
             except TokenRejected as rejected:
@@ -219,7 +225,7 @@ class AttendantInput(InputChannel):
 
         @api.listener("after_server_start")
         async def start_timers(app: Any, _: Any) -> None:
-            self._agent = getattr(app.ctx, "agent", None)
+            get_runtime().bind_agent(getattr(app.ctx, "agent", None))
             if self._run_timers:
                 self._timer_task = asyncio.create_task(self.desk.run_timer_loop(TIMER_PERIOD_SECONDS))
 
@@ -238,19 +244,21 @@ class AttendantInput(InputChannel):
         return found
 
     async def _history(self, conversation_id: str, after: Optional[str]) -> List[Dict[str, Any]]:
-        events = await tracker_bridge.full_history(self._agent, conversation_id) if self._agent else None
-        messages = messages_from_events(conversation_id, events or [])
+        runtime = get_runtime()
+        database = runtime.database
+        pending = await database.run(tracker_bridge.pending_rows, database, conversation_id)
+        events = await runtime.tracker_history(conversation_id)
+        messages = with_pending(conversation_id, messages_from_events(conversation_id, events or []), pending)
         try:
             messages = page_after(messages, after)
         except UnknownMessage:
             raise ApiError(400, "unknown_message", "after= names no message of this conversation.") from None
-        database = get_runtime().database
         rows = await database.run(
             database.execute,
             "SELECT id, state, failure_reason FROM outbox_messages WHERE conversation_id = ? AND origin IN ('attendant', 'system')",
             (conversation_id,),
         )
-        states = {f"out-{row['id']}": {"status": row["state"], "reason": row["failure_reason"]} for row in rows}
+        states = {outbox.message_id_of(row["id"]): {"status": row["state"], "reason": row["failure_reason"]} for row in rows}
         return with_delivery(messages, states)
 
     @staticmethod
@@ -275,12 +283,10 @@ class AttendantInput(InputChannel):
         )
         if answered is None:
             raise ApiError(409, "already_answered", f"The request is already {existing.status}.")
-        default = (
-            f"Your appointment on {answered.starts_at_text} is confirmed ✅ See you then!"
-            if answer == "confirm"
-            else f"Sorry, we can't take the appointment on {answered.starts_at_text} 🙏 Reply here to pick another time."
+        text = (note or "").strip() or await self.desk.render_text(
+            answered.conversation_id, APPOINTMENT_ANSWER_RESPONSES[answer], appointment_time=answered.starts_at_text
         )
-        await self.desk.send_customer_text(answered.conversation_id, (note or "").strip() or default, attendant)
+        await self.desk.send_customer_text(answered.conversation_id, text, attendant)
         return response.json(answered.to_json())
 
     async def _stream(self, request: Request, attendant: Attendant) -> None:

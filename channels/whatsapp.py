@@ -11,7 +11,6 @@ import asyncio
 import dataclasses
 import logging
 import socket
-import threading
 import time
 import uuid
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
@@ -25,6 +24,7 @@ from supportdesk.messaging import outbox
 from supportdesk.platform.database import DatabaseUnavailable
 from supportdesk.platform.http_errors import error_response
 from supportdesk.whatsapp.graph_api import GraphApiClient
+from supportdesk.handoff.desk import tell_holder
 from supportdesk.messaging.inbox import store_delivery
 from supportdesk.messaging.inbox_worker import InboxWorker
 from supportdesk.messaging.outbox_sender import OutboxSender
@@ -211,33 +211,32 @@ class WhatsAppInput(InputChannel):
 
 
 class _Workers:
-    """The inbox worker (on its own dialogue thread) and the outbox sender of one replica.
+    """The inbox worker (on the dialogue loop) and the outbox sender (on the server loop) of one replica.
 
-    Rasa runs NLU and policies synchronously inside `handle_message`; on the server's event
-    loop that would hold every webhook acknowledgement behind the current turn. The dialogue
-    therefore runs on a dedicated thread with its own event loop, and the server's loop only
-    verifies, stores, acknowledges and sends.
+    Dialogue turns run on the runtime's dialogue thread (`DialogueThread`), the one loop that
+    uses Rasa's Agent, so the server's loop only verifies, stores, acknowledges and sends.
     """
 
     def __init__(
         self,
+        runtime: Runtime,
         worker: InboxWorker,
         sender: OutboxSender,
-        thread: "DialogueThread",
         sender_task: asyncio.Task,
         receipts: Optional[GraphApiClient],
     ) -> None:
+        self.runtime = runtime
         self.worker = worker
         self.receipts = receipts
         self.sender = sender
-        self.thread = thread
         self.sender_task = sender_task
 
     @classmethod
     def start(cls, runtime: Runtime, on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Any) -> "_Workers":
-        """Build and start the sender here and the worker on the dialogue thread."""
+        """Build and start the sender here and the worker on the dialogue loop."""
         owner = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         settings = runtime.settings
+        runtime.bind_agent(getattr(app.ctx, "agent", None))
         sender = OutboxSender(
             runtime.database,
             runtime.graph,
@@ -246,13 +245,16 @@ class _Workers:
             lease_seconds=2 * settings.graph_timeout_seconds + 5,
         )
         server_loop = asyncio.get_running_loop()
-        thread = DialogueThread()
+        dialogue = runtime.dialogue
 
         async def retrieve_events(conversation_id: str) -> list:
             tracker = await app.ctx.agent.tracker_store.retrieve(conversation_id)
             return list(tracker.events) if tracker else []
 
-        # aiohttp sessions belong to one loop: the dialogue thread has its own client for read receipts.
+        async def tell_holder_of(row: Any) -> None:
+            await tell_holder(runtime.database, runtime.push_sender, row.conversation_id, row.message.preview)
+
+        # aiohttp sessions belong to one loop: the dialogue loop has its own client for read receipts.
         receipts = (
             GraphApiClient(settings.whatsapp_api_url, settings.whatsapp_phone_number_id,
                            settings.whatsapp_access_token, settings.graph_timeout_seconds)
@@ -263,48 +265,23 @@ class _Workers:
             runtime.database,
             on_new_message,
             retrieve_events,
+            runtime.catch_up_tracker,
             receipts,
             lambda: server_loop.call_soon_threadsafe(sender.wake),
-            runtime.push_sender,
+            after_turn=tell_holder_of,
         )
         worker = InboxWorker(runtime.database, processor.process, owner)
-        thread.start(worker.run())
-        runtime.attach(lambda: thread.call_soon(worker.wake), sender.wake)
+        dialogue.submit(worker.run())
+        runtime.attach(lambda: dialogue.call_soon(worker.wake), sender.wake)
         sender_task = asyncio.create_task(sender.run())
         logger.info("whatsapp.workers.started", extra={"owner": owner})
-        return cls(worker, sender, thread, sender_task, receipts)
+        return cls(runtime, worker, sender, sender_task, receipts)
 
     async def stop(self) -> None:
-        """Finish conversations in progress (or hand them back), then stop both loops."""
-        await self.thread.run(self.worker.stop())
+        """Finish conversations in progress (or hand them back), then stop the sender."""
+        dialogue = self.runtime.dialogue
+        await dialogue.run(self.worker.stop())
         if self.receipts is not None:
-            await self.thread.run(self.receipts.close())
-        self.thread.stop()
+            await dialogue.run(self.receipts.close())
         self.sender.stop()
         await asyncio.wait([self.sender_task], timeout=10)
-
-
-class DialogueThread:
-    """A daemon thread running its own event loop for the dialogue turns."""
-
-    def __init__(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="dialogue", daemon=True)
-
-    def start(self, main: Awaitable[Any]) -> None:
-        """Start the loop and run `main` on it."""
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(main, self._loop)
-
-    def call_soon(self, callback: Callable[[], None]) -> None:
-        """Run `callback` on the dialogue loop (thread-safe)."""
-        self._loop.call_soon_threadsafe(callback)
-
-    async def run(self, coroutine: Awaitable[Any]) -> Any:
-        """Run `coroutine` on the dialogue loop and wait for it from the caller's loop."""
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self._loop))
-
-    def stop(self) -> None:
-        """Stop the loop; the thread ends."""
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)

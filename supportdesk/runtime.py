@@ -1,10 +1,16 @@
-"""The process-wide shared objects, built on first use (never at import) and replaceable in tests."""
+"""The process-wide shared objects, built on first use (never at import) and replaceable in tests.
+
+This is the composition root: it sits above every feature package and hands each lower layer
+what it needs (database, Graph client, push sender, the dialogue loop and Rasa's Agent).
+"""
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Callable, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional
 
+from supportdesk.messaging.dialogue_thread import DialogueThread
+from supportdesk.messaging.tracker_bridge import bring_up_to_date, current_slots, full_history
 from supportdesk.platform.database import Database
 from supportdesk.platform.schema import migrate
 from supportdesk.platform.settings import Settings, get_settings
@@ -36,6 +42,9 @@ class Runtime:
             settings.graph_max_attempts, settings.graph_backoff_base_seconds, settings.graph_backoff_cap_seconds
         )
         self._push_sender: Optional["PushSender"] = None
+        self._dialogue: Optional[DialogueThread] = None
+        self._dialogue_lock = threading.Lock()
+        self.agent: Any = None
         self._wake_workers: List[Callable[[], None]] = []
         self._wake_senders: List[Callable[[], None]] = []
 
@@ -47,6 +56,35 @@ class Runtime:
 
             self._push_sender = build_push_sender(self.settings)
         return self._push_sender
+
+    @property
+    def dialogue(self) -> DialogueThread:
+        """The one loop that uses Rasa's Agent (started on first use)."""
+        with self._dialogue_lock:
+            if self._dialogue is None:
+                self._dialogue = DialogueThread()
+            return self._dialogue
+
+    def bind_agent(self, agent: Any) -> None:
+        """Remember the server's Rasa Agent (channels call this when the server starts)."""
+        if agent is not None:
+            self.agent = agent
+
+    async def read_slots(self, conversation_id: str) -> Mapping[str, Any]:
+        """The conversation's slot values, read on the dialogue loop; empty without an Agent."""
+        if self.agent is None:
+            return {}
+        return await self.dialogue.run(current_slots(self.agent, conversation_id))
+
+    async def tracker_history(self, conversation_id: str) -> Optional[List[Dict[str, Any]]]:
+        """Every tracker event of the conversation as dicts, read on the dialogue loop; None without one."""
+        if self.agent is None:
+            return None
+        return await self.dialogue.run(full_history(self.agent, conversation_id))
+
+    async def catch_up_tracker(self, conversation_id: str) -> int:
+        """Bring the tracker in step with the database (call it on the dialogue loop)."""
+        return await bring_up_to_date(self.agent, self.database, conversation_id)
 
     def attach(self, wake_worker: Callable[[], None], wake_sender: Callable[[], None]) -> None:
         """Register the background loops to wake when new work is stored."""
@@ -67,7 +105,15 @@ class Runtime:
         """Close clients and pooled connections."""
         if self.graph is not None:
             await self.graph.close()
+        self.stop_dialogue()
         self.database.close()
+
+    def stop_dialogue(self) -> None:
+        """Stop the dialogue loop if it was started."""
+        with self._dialogue_lock:
+            if self._dialogue is not None:
+                self._dialogue.stop()
+                self._dialogue = None
 
 
 _runtime: Optional[Runtime] = None
@@ -88,5 +134,6 @@ def reset_runtime() -> None:
     global _runtime
     with _lock:
         if _runtime is not None:
+            _runtime.stop_dialogue()
             _runtime.database.close()
         _runtime = None

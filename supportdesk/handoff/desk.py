@@ -1,8 +1,10 @@
 """What happens around a handoff on the server: claims, attendant replies, release, and the timers.
 
-Each operation first commits its database change (state, outbox row, stream event) and
-then writes the matching events to the Rasa tracker, so the customer is never left without
-a queued message even if the tracker write fails; the history then shows it at once.
+The database alone decides who answers: every operation is one transaction (state, outbox
+rows, stream event). Nothing here writes to the Rasa tracker; the next dialogue turn brings
+the tracker in step (`messaging.tracker_bridge`), so a failed write can never leave the
+assistant paused for a customer the database gave back to it. Texts the service sends on
+its own are domain responses, rendered with the conversation's slots.
 """
 
 from __future__ import annotations
@@ -10,32 +12,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Awaitable, Callable, Dict, Mapping, Optional
 
-from supportdesk.handoff import state as handoff
-
-from supportdesk.messaging import outbox
-
-from supportdesk.messaging import stream_events
-from supportdesk.attendant.alerts import handoff_push, idle_push, notify
-from supportdesk.attendant.tokens import Attendant
-from supportdesk.messaging.conversations import Conversation, load_conversation
-from supportdesk.platform.timestamps import iso_time
-from supportdesk.handoff.state import HandoffTimeouts, TimerKind, TransitionResult
+from supportdesk.attendant.alerts import handoff_push, idle_push, message_push, notify
 from supportdesk.attendant.push import PushSender
+from supportdesk.attendant.tokens import Attendant
+from supportdesk.handoff import state as handoff
+from supportdesk.handoff.state import HandoffTimeouts, TimerKind, TransitionResult
+from supportdesk.messaging import outbox, stream_events
+from supportdesk.messaging.conversations import Conversation, load_conversation
+from supportdesk.platform.database import Database
 from supportdesk.platform.redaction import mask_phone
-from supportdesk.runtime import Runtime
-from supportdesk.messaging import tracker_bridge
-from supportdesk.whatsapp.rendering import text_message
+from supportdesk.platform.responses import ResponseRenderer, get_responses
+from supportdesk.platform.timestamps import iso_time
+from supportdesk.messaging.tracker_bridge import text_of
+from supportdesk.whatsapp.rendering import render_bot_message, text_message
 
 logger = logging.getLogger(__name__)
 
-# Used when the domain has no such response (or no Rasa agent, in tests).
-DEFAULT_TEXTS = {
-    "utter_handoff_still_waiting": "Still finding someone free to help you. Thanks for your patience, you're in the queue.",
-    "utter_handoff_gave_up": "Sorry, nobody from our team could pick up right now. I'm back to help in the meantime.",
-    "utter_handoff_released": "You're back with the virtual assistant. Anything else I can help with?",
-}
+SlotReader = Callable[[str], Awaitable[Mapping[str, Any]]]
+
+
+async def no_slots(_: str) -> Mapping[str, Any]:
+    """Slot reader for a process without a Rasa agent: responses render with their values only."""
+    return {}
 
 
 class NotHolder(Exception):
@@ -51,39 +51,37 @@ class AttendantDesk:
 
     def __init__(
         self,
-        runtime: Runtime,
-        agent_getter: Any,
+        database: Database,
         timeouts: HandoffTimeouts,
-        push_sender: Optional[PushSender] = None,
-        clock: Any = time.time,
+        pushes: Callable[[], PushSender],
+        wake_sender: Callable[[], None],
+        read_slots: SlotReader = no_slots,
+        responses: Optional[ResponseRenderer] = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self._runtime = runtime
-        self._agent_getter = agent_getter
+        self.database = database
         self._timeouts = timeouts
-        self._push_sender = push_sender
+        self._pushes = pushes
+        self._wake_sender = wake_sender
+        self._read_slots = read_slots
+        self._responses = responses
         self._clock = clock
-
-    @property
-    def database(self):
-        """The shared database."""
-        return self._runtime.database
 
     @property
     def pushes(self) -> PushSender:
         """The push sender (FCM or the log)."""
-        return self._push_sender or self._runtime.push_sender
+        return self._pushes()
 
-    def _agent(self) -> Any:
-        return self._agent_getter()
+    @property
+    def responses(self) -> ResponseRenderer:
+        """The domain's responses."""
+        return self._responses or get_responses()
 
     async def claim(self, conversation_id: str, attendant: Attendant) -> TransitionResult:
-        """Take the conversation; the assistant is paused when it was still answering."""
-        before = await self.database.run(load_conversation, self.database, conversation_id)
+        """Take the conversation; from then on the assistant is silent for this customer."""
         result = await self.database.run(
             handoff.claim, self.database, conversation_id, attendant.id, self._timeouts, self._clock()
         )
-        if result.changed and before is not None and before.status in ("bot", "closed"):
-            await self._write_tracker(conversation_id, [tracker_bridge.pause()])
         if result.changed:
             logger.info("handoff.claimed", extra={"conversation": mask_phone(conversation_id), "attendant": attendant.id})
         return result
@@ -95,7 +93,6 @@ class AttendantDesk:
         )
         if result.changed:
             logger.info("handoff.released", extra={"conversation": mask_phone(conversation_id), "attendant": attendant.id})
-            await self._write_tracker(conversation_id, tracker_bridge.resume())
             await self.send_system_message(conversation_id, "utter_handoff_released")
         return result
 
@@ -107,12 +104,10 @@ class AttendantDesk:
         self, conversation_id: str, text: str, attendant: Attendant, require_holder: bool = False
     ) -> Dict[str, Any]:
         """Queue an attendant's text (a reply, or an answer to an appointment request) and record it."""
-        now = self._clock()
-        message = await self.database.run(self._queue_reply, conversation_id, attendant, text, now, require_holder)
-        await self._write_tracker(
-            conversation_id, [tracker_bridge.attendant_utterance(text, attendant.id, message["id"], attendant.name)]
+        message = await self.database.run(
+            self._queue_reply, conversation_id, attendant, text, self._clock(), require_holder
         )
-        self._runtime.wake_sender()
+        self._wake_sender()
         return message
 
     def _queue_reply(
@@ -131,68 +126,37 @@ class AttendantDesk:
             )
             [outbox_id] = outbox.enqueue(cursor, [draft], now)
             handoff.record_attendant_reply(cursor, conversation_id, self._timeouts, now)
-            message = {
-                "id": outbox.message_id_of(outbox_id),
-                "conversation_id": conversation_id,
-                "sender": "attendant",
-                "text": text,
-                "timestamp": iso_time(now),
-                "attendant_id": attendant.id,
-                "status": "pending",
-                "status_reason": None,
-            }
+            message = _stream_message(outbox.message_id_of(outbox_id), conversation_id, "attendant", text, now)
+            message["attendant_id"] = attendant.id
             stream_events.publish(cursor, stream_events.MESSAGE_CREATED, message, conversation_id)
         return message
 
-    async def send_system_message(self, conversation_id: str, response_name: str) -> None:
-        """Queue one of the domain's handoff texts to the customer and record it in the history."""
-        text = self._response_text(response_name)
-        now = self._clock()
-        message_id = await self.database.run(self._queue_system, conversation_id, response_name, text, now)
-        await self._write_tracker(conversation_id, [tracker_bridge.system_utterance(text, message_id, response_name)])
-        self._runtime.wake_sender()
+    async def render_text(self, conversation_id: str, response_name: str, **values: Any) -> str:
+        """The text of a domain response for this customer (their slots filled in)."""
+        return self.responses.text(response_name, await self._read_slots(conversation_id), **values)
 
-    def _queue_system(self, conversation_id: str, response_name: str, text: str, now: float) -> str:
+    async def send_system_message(self, conversation_id: str, response_name: str, **values: Any) -> None:
+        """Queue one of the domain's responses to the customer (rendered with their slots) and stream it."""
+        slots = await self._read_slots(conversation_id)
+        reply = self.responses.render(response_name, slots, **values)
+        await self.database.run(self._queue_system, conversation_id, reply, self._clock())
+        self._wake_sender()
+
+    def _queue_system(self, conversation_id: str, reply: Dict[str, Any], now: float) -> None:
+        name = reply.get("utter_action")
+        rendered = render_bot_message(reply)
+        drafts = [
+            outbox.OutboxDraft(
+                conversation_id, part.message, "system", preview=(reply.get("text") or "")[:200],
+                response_name=name, numbered_choices=part.numbered_choices,
+            )
+            for part in rendered
+        ]
         with self.database.transaction() as cursor:
-            draft = outbox.OutboxDraft(
-                conversation_id, text_message(text), "system", preview=text[:200], response_name=response_name
-            )
-            [outbox_id] = outbox.enqueue(cursor, [draft], now)
-            message_id = outbox.message_id_of(outbox_id)
-            stream_events.publish(
-                cursor,
-                stream_events.MESSAGE_CREATED,
-                {
-                    "id": message_id,
-                    "conversation_id": conversation_id,
-                    "sender": "bot",
-                    "text": text,
-                    "timestamp": iso_time(now),
-                    "attendant_id": None,
-                    "status": "pending",
-                    "status_reason": None,
-                },
-                conversation_id,
-            )
-        return message_id
-
-    def _response_text(self, response_name: str) -> str:
-        agent = self._agent()
-        responses: Mapping[str, Any] = getattr(getattr(agent, "domain", None), "responses", None) or {}
-        for variation in responses.get(response_name, []):
-            if variation.get("text") and not variation.get("channel"):
-                return str(variation["text"])
-        return DEFAULT_TEXTS[response_name]
-
-    async def _write_tracker(self, conversation_id: str, events: list) -> None:
-        agent = self._agent()
-        if agent is None or getattr(agent, "tracker_store", None) is None:
-            logger.warning("handoff.tracker.unavailable", extra={"conversation": mask_phone(conversation_id)})
-            return
-        try:
-            await tracker_bridge.append_events(agent, conversation_id, events)
-        except Exception:
-            logger.exception("handoff.tracker.write_failed", extra={"conversation": mask_phone(conversation_id)})
+            for outbox_id, part in zip(outbox.enqueue(cursor, drafts, now), rendered):
+                text = text_of(part.message)
+                message = _stream_message(outbox.message_id_of(outbox_id), conversation_id, "bot", text, now)
+                stream_events.publish(cursor, stream_events.MESSAGE_CREATED, message, conversation_id)
 
     async def run_due_timers(self) -> int:
         """Act on every handoff timer due now (taken by this replica only); returns how many."""
@@ -210,7 +174,6 @@ class AttendantDesk:
             await notify(self.database, self.pushes, handoff_push(conversation, reminder=True))
             await self.send_system_message(conversation.id, "utter_handoff_still_waiting")
         elif kind is TimerKind.GIVE_UP:
-            await self._write_tracker(conversation.id, tracker_bridge.resume())
             await self.send_system_message(conversation.id, "utter_handoff_gave_up")
         else:
             await notify(self.database, self.pushes, idle_push(conversation), attendant_id=conversation.assigned_to)
@@ -226,3 +189,27 @@ class AttendantDesk:
                 logger.exception("handoff.timers.failed")
             await asyncio.sleep(period_seconds)
 
+
+async def tell_holder(database: Database, pushes: PushSender, conversation_id: str, preview: str) -> None:
+    """Push to the attendant holding the conversation that their customer wrote (a courtesy: never raises)."""
+    try:
+        conversation = await database.run(load_conversation, database, conversation_id)
+        if conversation is None or conversation.status != "human" or not conversation.assigned_to:
+            return
+        await notify(database, pushes, message_push(conversation, preview), attendant_id=conversation.assigned_to)
+    except Exception:  # the message is already stored and streamed
+        logger.exception("push.holder.failed", extra={"conversation": mask_phone(conversation_id)})
+
+
+def _stream_message(message_id: str, conversation_id: str, sender: str, text: str, now: float) -> Dict[str, Any]:
+    """A `message.created` payload for a message just queued (same fields as the history)."""
+    return {
+        "id": message_id,
+        "conversation_id": conversation_id,
+        "sender": sender,
+        "text": text,
+        "timestamp": iso_time(now),
+        "attendant_id": None,
+        "status": "pending",
+        "status_reason": None,
+    }

@@ -2,13 +2,18 @@
 
 Message ids are stable: a customer turn is its `wamid`; the assistant's replies to it are
 `<wamid>:<n>`; attendant and system messages carry their own id in the event's metadata
-(`out-<outbox id>`), which is also how their delivery status is found.
+(`out-<outbox id>`), which is also how their delivery status is found. Attendant and system
+messages sent since the last dialogue turn are not in the tracker yet (`tracker_bridge`
+writes them at the next turn); they are added from the outbox rows, after the tracker's.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+import json
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
+from supportdesk.messaging.outbox import message_id_of
+from supportdesk.messaging.tracker_bridge import text_of
 from supportdesk.platform.timestamps import iso_time
 
 ATTENDANT_KEY = "attendant_id"
@@ -54,6 +59,33 @@ def messages_from_events(conversation_id: str, events: Iterable[Mapping[str, Any
             message = _message(conversation_id, own_id, sender, bot_text(event), event)
             message["attendant_id"] = metadata.get(ATTENDANT_KEY)
             messages.append(message)
+    return messages
+
+
+def with_pending(
+    conversation_id: str, messages: List[Dict[str, Any]], rows: Sequence[Mapping[str, Any]]
+) -> List[Dict[str, Any]]:
+    """`messages` followed by the not-yet-tracked outbox rows (`tracker_bridge.pending_rows`) they lack.
+
+    Read the rows before the tracker: a row written to the tracker in between is then found in
+    the tracker, and the id check drops its second copy.
+    """
+    seen = {message["id"] for message in messages}
+    for row in rows:
+        message_id = message_id_of(int(row["id"]))
+        if message_id in seen:
+            continue
+        attendant = row["origin"] == "attendant"
+        messages.append(
+            {
+                "id": message_id,
+                "conversation_id": conversation_id,
+                "sender": "attendant" if attendant else "bot",
+                "text": text_of(json.loads(row["message"])),
+                "timestamp": iso_time(float(row["created_at"])),
+                "attendant_id": row["attendant_id"] if attendant else None,
+            }
+        )
     return messages
 
 

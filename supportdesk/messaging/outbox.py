@@ -18,6 +18,10 @@ from supportdesk.whatsapp.payload import StatusUpdate, delivery_state, states_be
 FINAL_STATES = ("sent", "delivered", "read", "failed", "suppressed", "logged")
 
 
+# Rasa records its own replies in the tracker; these are written there by the next turn (tracker_bridge).
+ORIGINS_NOT_FROM_RASA = ("attendant", "system")
+
+
 @dataclasses.dataclass(frozen=True)
 class OutboxDraft:
     """A reply to queue: a Graph message object (without `to`) and where it comes from."""
@@ -52,8 +56,8 @@ def enqueue(cursor: Cursor, drafts: Sequence[OutboxDraft], now: float) -> List[i
     for draft in drafts:
         cursor.execute(
             """INSERT INTO outbox_messages (conversation_id, answers_wamid, seq, origin, attendant_id, response_name,
-                   message, preview, numbered_choices, next_attempt_at, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (answers_wamid, seq) DO NOTHING RETURNING id""",
+                   message, preview, numbered_choices, next_attempt_at, created_at, updated_at, in_tracker)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (answers_wamid, seq) DO NOTHING RETURNING id""",
             (
                 draft.conversation_id,
                 draft.answers_wamid,
@@ -67,6 +71,7 @@ def enqueue(cursor: Cursor, drafts: Sequence[OutboxDraft], now: float) -> List[i
                 now,
                 now,
                 now,
+                0 if draft.origin in ORIGINS_NOT_FROM_RASA else 1,
             ),
         )
         row = cursor.fetchone()

@@ -1,51 +1,69 @@
-"""Writes to a Rasa tracker from outside a dialogue turn (attendant replies, pause/resume), safely.
+"""Keeps the Rasa tracker in step with the database, which alone decides who answers.
 
-The conversation's lock from Rasa's lock store is held while the tracker is read, changed
-and saved, so an attendant reply never interleaves with a turn running on another replica.
+The database is the one record of who answers a customer (`conversations.status`) and of
+what attendants and the service sent on their own (`outbox_messages`). The tracker follows
+it, at the start of every dialogue turn, on the dialogue loop (`DialogueThread`):
+
+- messages the tracker does not have yet (`in_tracker = 0`) are appended as bot utterances,
+  so the assistant's AI answers and the history see what a person said;
+- the tracker is paused while the assistant must stay silent and resumed otherwise.
+
+Nothing is written to the tracker anywhere else, so no write can be lost after a commit: a
+failure here fails the turn, which the inbox retries. Writes are idempotent (by message id).
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+import json
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed, Event
 
+from supportdesk.messaging.conversations import load_conversation
+from supportdesk.messaging.outbox import message_id_of
+from supportdesk.platform.database import Database
 
-async def append_events(agent: Any, conversation_id: str, events: Sequence[Event]) -> None:
-    """Append `events` to the conversation's tracker under its lock."""
-    async with agent.lock_store.lock(conversation_id):
-        tracker = await agent.processor.fetch_tracker_with_initial_session(conversation_id)
-        for event in events:
-            tracker.update(event)
-        await agent.tracker_store.save(tracker)
+MESSAGE_ID_KEY = "message_id"
+ATTENDANT_KEY = "attendant_id"
 
 
-async def full_history(agent: Any, conversation_id: str) -> Optional[List[Dict[str, Any]]]:
-    """Every event of the conversation (all sessions) as dicts, or None when Rasa never saw it."""
-    store = agent.tracker_store
-    tracker = await store.retrieve_full_tracker(conversation_id)
-    if tracker is None:
-        return None
-    return [event.as_dict() for event in tracker.events]
-
-
-def attendant_utterance(text: str, attendant_id: str, message_id: str, attendant_name: str) -> BotUttered:
-    """An attendant's reply as a bot utterance the AI and the history both see."""
-    return BotUttered(
-        text,
-        metadata={"attendant_id": attendant_id, "attendant_name": attendant_name, "message_id": message_id},
+def pending_rows(database: Database, conversation_id: str) -> List[Dict[str, Any]]:
+    """Attendant and system messages of the conversation that the tracker does not have yet."""
+    return database.execute(
+        "SELECT id, origin, attendant_id, response_name, message, created_at FROM outbox_messages "
+        "WHERE conversation_id = ? AND in_tracker = 0 ORDER BY id",
+        (conversation_id,),
     )
 
 
-def system_utterance(text: str, message_id: str, response_name: str) -> BotUttered:
-    """A message the service sent on its own (queue reminders, give-up), kept in the history."""
-    return BotUttered(text, metadata={"message_id": message_id, "utter_action": response_name})
+def mark_in_tracker(database: Database, row_ids: Sequence[int]) -> None:
+    """Remember that these rows are now in the tracker."""
+    if not row_ids:
+        return
+    marks = ", ".join("?" for _ in row_ids)
+    with database.transaction() as cursor:
+        cursor.execute(f"UPDATE outbox_messages SET in_tracker = 1 WHERE id IN ({marks})", tuple(row_ids))
 
 
-def pause() -> ConversationPaused:
-    """The assistant stops predicting while a person has the conversation."""
-    return ConversationPaused()
+def text_of(message: Mapping[str, Any]) -> str:
+    """The text a Graph API message object shows the customer (text body or interactive body)."""
+    kind = message.get("type")
+    if kind == "text":
+        return str((message.get("text") or {}).get("body") or "")
+    if kind == "interactive":
+        return str(((message.get("interactive") or {}).get("body") or {}).get("text") or "")
+    return ""
+
+
+def utterance_for(row: Mapping[str, Any]) -> BotUttered:
+    """An outbox row (attendant or system message) as the bot utterance the tracker keeps."""
+    metadata: Dict[str, Any] = {MESSAGE_ID_KEY: message_id_of(int(row["id"]))}
+    if row["origin"] == "attendant":
+        metadata[ATTENDANT_KEY] = row["attendant_id"]
+    elif row["response_name"]:
+        metadata["utter_action"] = row["response_name"]
+    return BotUttered(text_of(json.loads(row["message"])), metadata=metadata, timestamp=float(row["created_at"]))
 
 
 def resume() -> List[Event]:
@@ -56,3 +74,46 @@ def resume() -> List[Event]:
     designers' rules (which start after `action_listen`).
     """
     return [ConversationResumed(), ActionExecuted(ACTION_LISTEN_NAME)]
+
+
+def catch_up_events(tracker: Any, rows: Sequence[Mapping[str, Any]], silent: bool) -> List[Event]:
+    """What the tracker lacks: the rows it has not recorded, then the pause or resume."""
+    known = {
+        (event.metadata or {}).get(MESSAGE_ID_KEY) for event in tracker.events if isinstance(event, BotUttered)
+    } if rows else set()
+    events: List[Event] = [utterance_for(row) for row in rows if message_id_of(int(row["id"])) not in known]
+    if silent and not tracker.is_paused():
+        events.append(ConversationPaused())
+    elif not silent and tracker.is_paused():
+        events.extend(resume())
+    return events
+
+
+async def bring_up_to_date(agent: Any, database: Database, conversation_id: str) -> int:
+    """Make the tracker agree with the database (run on the dialogue loop); returns events appended."""
+    rows = await database.run(pending_rows, database, conversation_id)
+    conversation = await database.run(load_conversation, database, conversation_id)
+    silent = conversation is not None and conversation.bot_is_silent
+    async with agent.lock_store.lock(conversation_id):
+        tracker = await agent.processor.fetch_tracker_with_initial_session(conversation_id)
+        events = catch_up_events(tracker, rows, silent)
+        for event in events:
+            tracker.update(event)
+        if events:
+            await agent.tracker_store.save(tracker)
+    await database.run(mark_in_tracker, database, [int(row["id"]) for row in rows])
+    return len(events)
+
+
+async def full_history(agent: Any, conversation_id: str) -> Optional[List[Dict[str, Any]]]:
+    """Every event of the conversation (all sessions) as dicts, or None when Rasa never saw it."""
+    tracker = await agent.tracker_store.retrieve_full_tracker(conversation_id)
+    if tracker is None:
+        return None
+    return [event.as_dict() for event in tracker.events]
+
+
+async def current_slots(agent: Any, conversation_id: str) -> Dict[str, Any]:
+    """The conversation's slot values (for rendering responses outside a turn); empty when unknown."""
+    tracker = await agent.tracker_store.retrieve(conversation_id)
+    return dict(tracker.current_slot_values()) if tracker is not None else {}

@@ -22,11 +22,9 @@ from supportdesk.messaging import inbox
 from supportdesk.messaging import outbox
 
 from supportdesk.messaging import stream_events
-from supportdesk.attendant.alerts import message_push, notify
 from supportdesk.messaging.history import bot_text
 from supportdesk.messaging.conversations import load_conversation
 from supportdesk.platform.timestamps import iso_time
-from supportdesk.attendant.push import PushSender
 from supportdesk.platform.database import Database
 from supportdesk.whatsapp.graph_api import GraphApiClient
 from supportdesk.whatsapp.rendering import choice_from_number, render_bot_message
@@ -102,23 +100,25 @@ def stream_messages(row: inbox.InboxRow, replies: List[Dict[str, Any]], now: flo
 
 
 class TurnProcessor:
-    """Processes one inbox row: read receipt, dialogue turn, replies queued, row done."""
+    """Processes one inbox row: read receipt, tracker caught up, dialogue turn, replies queued, row done."""
 
     def __init__(
         self,
         database: Database,
         handle_message: Callable[[UserMessage], Awaitable[Any]],
         retrieve_events: Callable[[str], Awaitable[List[Any]]],
+        catch_up_tracker: Callable[[str], Awaitable[Any]],
         graph: Optional[GraphApiClient],
         on_queued: Callable[[], None],
-        push_sender: Optional[PushSender] = None,
+        after_turn: Optional[Callable[[inbox.InboxRow], Awaitable[None]]] = None,
     ) -> None:
         self._database = database
         self._handle_message = handle_message
         self._retrieve_events = retrieve_events
+        self._catch_up_tracker = catch_up_tracker
         self._graph = graph
         self._on_queued = on_queued
-        self._push_sender = push_sender
+        self._after_turn = after_turn
 
     async def process(self, row: inbox.InboxRow) -> None:
         """Run the turn for `row` and queue its replies exactly once."""
@@ -137,6 +137,8 @@ class TurnProcessor:
                 logger.warning("whatsapp.turn.recovered", extra={"wamid": row.wamid, "replies": len(replies)})
         if replies is None:
             await self._acknowledge(row)
+            # The database decides who answers; a failure here fails the turn and the inbox retries it.
+            await self._catch_up_tracker(row.conversation_id)
             collector = ReplyCollector()
             waited_ms = round((time.time() - row.received_at) * 1000, 1) if row.received_at else None
             started = time.perf_counter()
@@ -163,7 +165,8 @@ class TurnProcessor:
         drafts = drafts_for_replies(row.conversation_id, row.wamid, replies)
         await self._database.run(self._finish, row, drafts, replies, "done")
         self._on_queued()
-        await self._tell_holder(row)
+        if self._after_turn is not None:
+            await self._after_turn(row)
 
     def _finish(self, row: inbox.InboxRow, drafts: List[outbox.OutboxDraft], replies: List[Dict[str, Any]], state: str) -> None:
         now = time.time()
@@ -172,21 +175,6 @@ class TurnProcessor:
             inbox.mark_done(cursor, row.wamid, now, state)
             for message in stream_messages(row, replies, now):
                 stream_events.publish(cursor, stream_events.MESSAGE_CREATED, message, row.conversation_id)
-
-    async def _tell_holder(self, row: inbox.InboxRow) -> None:
-        """Push to the attendant holding the conversation that their customer wrote."""
-        if self._push_sender is None:
-            return
-        conversation = await self._database.run(load_conversation, self._database, row.conversation_id)
-        if conversation is None or conversation.status != "human" or not conversation.assigned_to:
-            return
-        try:
-            await notify(
-                self._database, self._push_sender, message_push(conversation, row.message.preview),
-                attendant_id=conversation.assigned_to,
-            )
-        except Exception:  # a push is a courtesy; the message is already stored and streamed
-            logger.exception("push.holder.failed")
 
     def _resolve_numbered_choice(self, conversation_id: str, text: str) -> str:
         """Map "2" back to the payload of option 2 when our last message offered numbered options."""

@@ -154,7 +154,8 @@ async def test_claim_timeout_loop_with_a_controllable_clock():
     now = [1_900_000_000.0]
     timeouts = HandoffTimeouts(claim_seconds=300, give_up_seconds=1800, idle_reminder_seconds=600)
     pushes = RecordingPushSender()
-    desk = AttendantDesk(get_runtime(), lambda: None, timeouts, pushes, clock=lambda: now[0])
+    runtime = get_runtime()
+    desk = AttendantDesk(database, timeouts, lambda: pushes, runtime.wake_sender, clock=lambda: now[0])
     handoff.request_handoff(database, "447700900999", None, timeouts, now[0])
     now[0] += 301
     assert await desk.run_due_timers() == 1

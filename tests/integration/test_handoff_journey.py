@@ -176,3 +176,35 @@ def test_api_refuses_bad_tokens_and_input(journey_service):
     assert (malformed.status_code, malformed.json()["error"]) == (400, "malformed_json")
     assert service.api("POST", "/devices", ANA, json={"token": "t", "platform": "windows"}).status_code == 400
     assert service.api("POST", "/appointments/999/confirm", ANA).status_code == 404
+
+
+def test_customer_is_answered_when_the_database_gives_them_back_without_any_tracker_write(journey_service):
+    """The database alone decides who answers: no resume is ever written to the tracker on release.
+
+    Here the conversation goes back to the bot by a bare database update (what a release or a
+    give-up does), so nothing but the next turn can bring Rasa's paused tracker back.
+    """
+    from supportdesk.platform.database import Database
+
+    service, graph, _ = journey_service
+    customer = "16315551182"
+    assert service.post_webhook(text_delivery(customer, "wamid.R1", "i want to talk to a person")).status_code == 200
+    wait_for_text(graph, "asked a person from our team")
+    assert service.api("POST", f"/conversations/{customer}/claim", ANA).status_code == 200
+    assert service.post_webhook(text_delivery(customer, "wamid.R2", "are you there")).status_code == 200
+    history = lambda: service.api("GET", f"/conversations/{customer}/messages", ANA).json()["messages"]  # noqa: E731
+    deadline = time.time() + 30
+    while "wamid.R2" not in [m["id"] for m in history()] and time.time() < deadline:
+        time.sleep(0.1)  # the turn that pauses the tracker has run once the message is in the history
+
+    database = Database(service.env["DATABASE_URL"])
+    try:
+        database.execute("UPDATE conversations SET status = 'bot', assigned_to = NULL WHERE id = ?", (customer,))
+    finally:
+        database.close()
+    greetings = len([t for t in texts_sent(graph) if "I'm the virtual assistant" in t])
+    assert service.post_webhook(text_delivery(customer, "wamid.R3", "hi")).status_code == 200
+    deadline = time.time() + 30
+    while len([t for t in texts_sent(graph) if "I'm the virtual assistant" in t]) == greetings and time.time() < deadline:
+        time.sleep(0.1)
+    assert len([t for t in texts_sent(graph) if "I'm the virtual assistant" in t]) == greetings + 1
