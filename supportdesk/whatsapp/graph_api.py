@@ -1,4 +1,4 @@
-"""The one WhatsApp Cloud API (Graph) client: send messages, mark read (with typing), look up media.
+"""The one WhatsApp Cloud API (Graph) client: send message objects, mark read (with typing).
 
 No retries here: the outbox retries with RetryPolicy, keeping each customer's order. One HTTP
 request per call, each with a timeout. Limits Meta would refuse (docs/whatsapp_contract.md §6) are
@@ -109,14 +109,8 @@ def _check_list(action: Dict[str, Any]) -> None:
         _require(len(description) <= ROW_DESCRIPTION_MAX, f"row description over {ROW_DESCRIPTION_MAX} characters")
 
 
-def _media(link_or_id: str, **optional: Optional[str]) -> Dict[str, str]:
-    """A media object: http(s) values go as `link`, anything else as an uploaded media `id`."""
-    key = "link" if link_or_id.startswith(("http://", "https://")) else "id"
-    return {key: link_or_id, **{name: value for name, value in optional.items() if value}}
-
-
 class GraphApiClient:
-    """Async client of `{base_url}/{phone_number_id}/messages` and `{base_url}/{media_id}`."""
+    """Async client of `{base_url}/{phone_number_id}/messages`."""
 
     def __init__(self, base_url: str, phone_number_id: str, access_token: str, timeout_seconds: float = 15.0) -> None:
         self._base_url = base_url.rstrip("/")
@@ -169,32 +163,12 @@ class GraphApiClient:
         except (KeyError, IndexError, TypeError):
             raise TransportError("send answer without messages[0].id", http_status=200) from None
 
-    async def send_text(self, to: str, body: str, reply_to: Optional[str] = None, preview_url: bool = False) -> str:
-        """Send plain text (1..4096 characters); returns the wamid."""
-        message = {"type": "text", "text": {"body": body, "preview_url": preview_url}}
-        return await self.send_message(to, message, reply_to=reply_to)
-
-    async def send_image(self, to: str, link_or_id: str, caption: Optional[str] = None) -> str:
-        """Send an image by public HTTPS URL or media id; returns the wamid."""
-        return await self.send_message(to, {"type": "image", "image": _media(link_or_id, caption=caption)})
-
-    async def send_document(
-        self, to: str, link_or_id: str, filename: Optional[str] = None, caption: Optional[str] = None
-    ) -> str:
-        """Send a document by public HTTPS URL or media id; returns the wamid."""
-        document = _media(link_or_id, filename=filename, caption=caption)
-        return await self.send_message(to, {"type": "document", "document": document})
-
     async def mark_read(self, message_id: str, typing: bool = False) -> None:
         """Mark an inbound message read; with `typing`, also show the typing indicator (up to 25 s)."""
         body: Dict[str, Any] = {"messaging_product": "whatsapp", "status": "read", "message_id": message_id}
         if typing:
             body["typing_indicator"] = {"type": "text"}
         await self._request("POST", self._messages_url, body)
-
-    async def get_media(self, media_id: str) -> Dict[str, Any]:
-        """`{url, mime_type, sha256, file_size, id}` of a media id (the URL lives about 5 minutes)."""
-        return await self._request("GET", f"{self._base_url}/{media_id}", None)
 
     async def _request(
         self, method: str, url: str, body: Optional[Dict[str, Any]], recipient: Optional[str] = None

@@ -6,6 +6,7 @@ import logging
 import pytest
 
 from supportdesk.whatsapp.graph_api import GraphApiClient, MessageLimitError
+from supportdesk.whatsapp.rendering import text_message
 from supportdesk.whatsapp.graph_errors import (
     AuthorizationError,
     ReEngagementError,
@@ -15,7 +16,7 @@ from supportdesk.whatsapp.graph_errors import (
     ThrottlingError,
     TransportError,
 )
-from tests.fakes.fake_graph_api import FAKE_ACCESS_TOKEN, MEDIA, FakeGraphApi
+from tests.fakes.fake_graph_api import FAKE_ACCESS_TOKEN, FakeGraphApi
 from tests.fixture_files import PHONE_NUMBER_ID, fixture_bytes
 
 CUSTOMER = "16315551181"
@@ -32,6 +33,11 @@ async def client(fake):
     graph = GraphApiClient(fake.url + "/v24.0", PHONE_NUMBER_ID, FAKE_ACCESS_TOKEN, timeout_seconds=2.0)
     yield graph
     await graph.close()
+
+
+async def send_text(graph, body):
+    """Send `body` to the test customer as the app's text messages are built."""
+    return await graph.send_message(CUSTOMER, text_message(body))
 
 
 def fixture_json(name):
@@ -56,7 +62,8 @@ def test_no_session_is_opened_before_the_first_call():
 
 async def test_text_send_has_the_fixture_shape_and_returns_the_wamid(fake, client):
     expected = fixture_json("send_text_request.json")
-    wamid = await client.send_text(expected["to"], expected["text"]["body"], reply_to=expected["context"]["message_id"])
+    body = expected["text"]["body"]
+    wamid = await client.send_message(expected["to"], text_message(body), reply_to=expected["context"]["message_id"])
     [request] = fake.requests
     assert (request.method, request.path) == ("POST", f"/v24.0/{PHONE_NUMBER_ID}/messages")
     assert request.headers["Authorization"] == f"Bearer {FAKE_ACCESS_TOKEN}"
@@ -68,8 +75,8 @@ async def test_text_send_has_the_fixture_shape_and_returns_the_wamid(fake, clien
 async def test_each_send_returns_its_own_wamid_and_a_base_url_without_version_works(fake):
     graph = GraphApiClient(fake.url + "/", PHONE_NUMBER_ID, FAKE_ACCESS_TOKEN, timeout_seconds=2.0)
     try:
-        first = await graph.send_text(CUSTOMER, "one")
-        second = await graph.send_text(CUSTOMER, "two")
+        first = await send_text(graph, "one")
+        second = await send_text(graph, "two")
     finally:
         await graph.close()
     assert first != second and {first, second} == set(fake.issued)
@@ -166,7 +173,7 @@ async def test_limits_are_refused_before_any_request(fake, client, message, call
 async def test_each_error_fixture_raises_its_class(fake, client, fixture, status, cls, caplog):
     fake.script_error(fixture, status=status)
     with pytest.raises(cls) as raised:
-        await client.send_text(CUSTOMER, "hello")
+        await send_text(client, "hello")
     error = fixture_json(fixture)["error"]
     assert (raised.value.code, raised.value.fbtrace_id, raised.value.http_status) == (
         error["code"], error["fbtrace_id"], status
@@ -175,7 +182,7 @@ async def test_each_error_fixture_raises_its_class(fake, client, fixture, status
     assert (record.levelno, record.code, record.fbtrace_id, record.recipient) == (
         logging.WARNING, error["code"], error["fbtrace_id"], "•••••••1181"
     )
-    assert (await client.send_text(CUSTOMER, "hello again")).startswith("wamid.")  # one scripted answer only
+    assert (await send_text(client, "hello again")).startswith("wamid.")  # one scripted answer only
 
 
 async def test_bad_token_is_an_authorization_error_logged_once_without_secrets(fake, caplog):
@@ -183,7 +190,7 @@ async def test_bad_token_is_an_authorization_error_logged_once_without_secrets(f
     try:
         for _ in range(2):
             with pytest.raises(AuthorizationError) as raised:
-                await graph.send_text(CUSTOMER, "hello")
+                await send_text(graph, "hello")
         assert (raised.value.code, raised.value.http_status, raised.value.transient) == (190, 401, False)
     finally:
         await graph.close()
@@ -199,7 +206,7 @@ async def test_slow_answer_times_out_as_a_transport_error(fake):
     fake.script_delay(1.0)
     try:
         with pytest.raises(TransportError) as raised:
-            await graph.send_text(CUSTOMER, "hello")
+            await send_text(graph, "hello")
         assert raised.value.transient and raised.value.code is None
     finally:
         await graph.close()
@@ -208,7 +215,7 @@ async def test_slow_answer_times_out_as_a_transport_error(fake):
 async def test_server_error_without_json_is_a_transient_server_error(fake, client):
     fake.script_server_error()
     with pytest.raises(ServerError) as raised:
-        await client.send_text(CUSTOMER, "hello")
+        await send_text(client, "hello")
     assert (raised.value.http_status, raised.value.code, raised.value.transient) == (500, None, True)
 
 
@@ -216,7 +223,7 @@ async def test_an_unreachable_server_is_a_transport_error(fake, caplog):
     nowhere = GraphApiClient("http://127.0.0.1:9", PHONE_NUMBER_ID, FAKE_ACCESS_TOKEN, timeout_seconds=1.0)
     try:
         with pytest.raises(TransportError):
-            await nowhere.send_text(CUSTOMER, "hello")
+            await send_text(nowhere, "hello")
     finally:
         await nowhere.close()
     assert [record.msg for record in caplog.records] == ["whatsapp.graph.transport_failed"]
@@ -231,29 +238,3 @@ async def test_mark_read_with_and_without_typing_matches_the_fixtures(fake, clie
     assert fake.read_receipts() == [read, typing]
     assert fake.sent_messages() == [] and fake.issued == {}
     assert {request.path for request in fake.requests} == {f"/v24.0/{PHONE_NUMBER_ID}/messages"}
-
-
-async def test_media_lookup(fake, client):
-    media = await client.get_media("1066183251789124")
-    assert media == fixture_json("media_get_response.json")
-    [request] = fake.media_requests()
-    assert (request.path, request.headers["Authorization"]) == ("/v24.0/1066183251789124", f"Bearer {FAKE_ACCESS_TOKEN}")
-
-
-async def test_media_lookup_errors_are_typed_too(fake, client):
-    fake.script_error("send_error_100_invalid_param.json", status=400, route=MEDIA)
-    with pytest.raises(RequestError):
-        await client.get_media("404404")
-
-
-async def test_media_sends_use_link_for_urls_and_id_otherwise(fake, client):
-    await client.send_image(CUSTOMER, "https://example.com/menu.jpg", caption="Our menu")
-    await client.send_image(CUSTOMER, "1066183251789124")
-    await client.send_document(CUSTOMER, "998877", filename="prices.pdf")
-    await client.send_document(CUSTOMER, "http://example.com/p.pdf", caption="Prices")
-    assert [(body["type"], body[body["type"]]) for body in fake.sent_messages()] == [
-        ("image", {"link": "https://example.com/menu.jpg", "caption": "Our menu"}),
-        ("image", {"id": "1066183251789124"}),
-        ("document", {"id": "998877", "filename": "prices.pdf"}),
-        ("document", {"link": "http://example.com/p.pdf", "caption": "Prices"}),
-    ]
