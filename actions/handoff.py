@@ -6,18 +6,21 @@ the tracker is paused too, so the dialogue history says a person took over.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import time
-from typing import Any, Callable, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Mapping, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from supportdesk.handoff import state as handoff
-from supportdesk.attendant.alerts import handoff_push, notify
+from supportdesk.attendant.alerts import DEFAULT_HANDOFF_REASON, handoff_push, notify, team_text
 from supportdesk.scheduling.business_hours import BusinessHours, parse_business_hours
+from supportdesk.scheduling.wording import clock_text, weekday_name
+from supportdesk.platform.responses import get_responses
 from supportdesk.attendant.push import PushSender
 from supportdesk.platform.redaction import mask_phone
 from supportdesk.runtime import get_runtime
@@ -26,31 +29,35 @@ from supportdesk.platform.settings import Settings, get_settings
 logger = logging.getLogger(__name__)
 
 ACTION_NAME = "action_request_handoff"
-REASONS_BY_INTENT = {
-    "request_human": "asked for a person",
-    "place_order": "placed an order",
-    "cancel_appointment": "wants to cancel an appointment",
-    "nlu_fallback": "the assistant could not help",
+# The reason attendants read, by the intent that started the handoff (responses in domain/handoff.yml).
+REASON_RESPONSES_BY_INTENT = {
+    "request_human": "utter_handoff_reason_request_human",
+    "place_order": "utter_handoff_reason_place_order",
+    "cancel_appointment": "utter_handoff_reason_cancel_appointment",
+    "nlu_fallback": "utter_handoff_reason_nlu_fallback",
 }
 MINUTES_PER_WAITING_CUSTOMER = 3  # a rough expectation, said as "about N minutes"
 
 
-def expected_wait_text(customers_ahead: int) -> str:
-    """What the holding message promises, from the queue in front of the customer."""
+def holding_response(customers_ahead: int) -> Tuple[str, Dict[str, Any]]:
+    """The holding message's response and values, from the queue in front of the customer."""
     if customers_ahead <= 1:
-        return "a few minutes"
-    return f"about {customers_ahead * MINUTES_PER_WAITING_CUSTOMER} minutes"
+        return "utter_handoff_queued_soon", {}
+    return "utter_handoff_queued", {"wait_minutes": customers_ahead * MINUTES_PER_WAITING_CUSTOMER}
 
 
-def opening_text(hours: BusinessHours, now: dt.datetime) -> str:
-    """When the team is next in, e.g. `Mon 09:00` (or `09:00` later today)."""
+def outside_hours_response(
+    hours: BusinessHours, now: dt.datetime, slots: Optional[Mapping[str, Any]] = None
+) -> Tuple[str, Dict[str, Any]]:
+    """The offline message's response and values: the team is back later today, tomorrow, or on a weekday."""
     opening = hours.next_opening(now)
-    local_now = now.astimezone(hours.timezone)
-    if opening.date() == local_now.date():
-        return opening.strftime("%H:%M")
-    if opening.date() == local_now.date() + dt.timedelta(days=1):
-        return "tomorrow at " + opening.strftime("%H:%M")
-    return opening.strftime("%A at %H:%M")
+    local_today = now.astimezone(hours.timezone).date()
+    values: Dict[str, Any] = {"opening_time": clock_text(opening)}
+    if opening.date() == local_today:
+        return "utter_handoff_outside_hours_today", values
+    if opening.date() == local_today + dt.timedelta(days=1):
+        return "utter_handoff_outside_hours_tomorrow", values
+    return "utter_handoff_outside_hours", {**values, "opening_day": weekday_name(opening.weekday(), slots)}
 
 
 def handoff_reason(tracker: Tracker) -> str:
@@ -59,7 +66,7 @@ def handoff_reason(tracker: Tracker) -> str:
     if reason:
         return str(reason)[:200]
     intent = (tracker.latest_message or {}).get("intent", {}).get("name")
-    return REASONS_BY_INTENT.get(intent, "asked for a person")
+    return team_text(REASON_RESPONSES_BY_INTENT.get(intent, DEFAULT_HANDOFF_REASON))
 
 
 class ActionRequestHandoff(Action):
@@ -86,6 +93,7 @@ class ActionRequestHandoff(Action):
         settings = self._settings or get_settings()
         database = get_runtime().database
         now = self._clock()
+        await asyncio.to_thread(get_responses)  # the first use loads the domain: not on the event loop
         reason = handoff_reason(tracker)
         result = await database.run(
             handoff.request_handoff, database, tracker.sender_id, reason, handoff.timeouts_from(settings), now
@@ -96,16 +104,19 @@ class ActionRequestHandoff(Action):
         )
         if result.changed:
             await notify(database, self._push_sender or get_runtime().push_sender, handoff_push(result.conversation))
-            await self._say_holding_message(dispatcher, settings, database, now)
+            await self._say_holding_message(dispatcher, tracker, settings, database, now)
         return [SlotSet("handoff_reason", None), ConversationPaused()]
 
-    async def _say_holding_message(self, dispatcher: CollectingDispatcher, settings: Settings, database, now: float) -> None:
+    async def _say_holding_message(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, settings: Settings, database, now: float
+    ) -> None:
         hours = parse_business_hours(settings.business_hours, settings.business_timezone)
         moment = dt.datetime.fromtimestamp(now, tz=dt.timezone.utc)
         if not hours.is_open(moment):
-            dispatcher.utter_message(response="utter_handoff_outside_hours", opening_time=opening_text(hours, moment))
-            return
-        rows = await database.run(
-            database.execute, "SELECT COUNT(*) AS waiting FROM conversations WHERE status = 'waiting'"
-        )
-        dispatcher.utter_message(response="utter_handoff_queued", expected_wait=expected_wait_text(int(rows[0]["waiting"])))
+            response, values = outside_hours_response(hours, moment, tracker.current_slot_values())
+        else:
+            rows = await database.run(
+                database.execute, "SELECT COUNT(*) AS waiting FROM conversations WHERE status = 'waiting'"
+            )
+            response, values = holding_response(int(rows[0]["waiting"]))
+        dispatcher.utter_message(response=response, **values)

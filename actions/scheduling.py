@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import time
@@ -14,8 +15,10 @@ from rasa_sdk.types import DomainDict
 
 from supportdesk.scheduling.appointment_time import TimeOutcome, parse_appointment_time
 from supportdesk.scheduling.appointments import create_request
-from supportdesk.attendant.alerts import notify, scheduling_push
+from supportdesk.attendant.alerts import notify, scheduling_push, team_text
 from supportdesk.scheduling.business_hours import BusinessHours, parse_business_hours
+from supportdesk.scheduling.wording import date_text, date_time_text, opening_hours_text
+from supportdesk.platform.responses import get_responses
 from supportdesk.attendant.push import PushSender
 from supportdesk.platform.redaction import mask_phone
 from supportdesk.runtime import get_runtime
@@ -31,7 +34,8 @@ APPOINTMENT_SLOTS = (
     "appointment_note",
     "appointment_confirmed",
 )
-SKIP_WORDS = {"skip", "no", "nope", "none", "nothing", "-", "pular", "nada"}
+SKIP_WORDS = {"skip", "no", "nope", "none", "nothing", "-", "pular", "nada"}  # what customers type, not what we say
+SERVICE_SKIPPED = ""  # stored when the customer would rather not say; the confirmation has a variation for it
 MAX_SERVICE_CHARS = 200
 HANDOFF_ACTION = "action_request_handoff"
 RE_ASK_RESPONSES = {
@@ -84,17 +88,19 @@ class ValidateAppointmentForm(FormValidationAction):
         settings = self._settings or get_settings()
         hours = _business_hours(settings)
         parsed = parse_appointment_time(str(slot_value or ""), self._now(), hours)
+        slots = tracker.current_slot_values()
         if parsed.outcome is TimeOutcome.OK:
+            display = date_time_text(parsed.when, slots)
             return {
-                "appointment_time": parsed.display,
-                "appointment_time_display": parsed.display,
+                "appointment_time": display,
+                "appointment_time_display": display,
                 "appointment_starts_at": parsed.when.timestamp(),
             }
         extra = {}
         if parsed.outcome is TimeOutcome.CLOSED:
-            extra["business_hours"] = hours.describe()
+            extra["business_hours"] = opening_hours_text(hours, slots)
         if parsed.outcome is TimeOutcome.NEEDS_TIME and parsed.when is not None:
-            extra["appointment_day"] = parsed.when.strftime("%A %d %B")
+            extra["appointment_day"] = date_text(parsed.when.date(), slots)
         dispatcher.utter_message(response=RE_ASK_RESPONSES[parsed.outcome], **extra)
         return {"appointment_time": None, "appointment_time_display": None, "appointment_starts_at": None}
 
@@ -104,7 +110,7 @@ class ValidateAppointmentForm(FormValidationAction):
         """Keep a short description; "skip" means the customer would rather not say."""
         text = " ".join(str(slot_value or "").split())
         if not text or text.lower().strip(".!") in SKIP_WORDS:
-            return {"appointment_service": "not specified"}
+            return {"appointment_service": SERVICE_SKIPPED}
         return {"appointment_service": text[:MAX_SERVICE_CHARS]}
 
     def _now(self) -> dt.datetime:
@@ -131,6 +137,7 @@ class ActionSubmitAppointment(Action):
             dispatcher.utter_message(response="utter_appointment_discarded")
             return reset_events()
         database = get_runtime().database
+        await asyncio.to_thread(get_responses)  # the first use loads the domain: not on the event loop
         display = tracker.get_slot("appointment_time_display") or ""
         service = tracker.get_slot("appointment_service")
         appointment = await database.run(
@@ -139,7 +146,7 @@ class ActionSubmitAppointment(Action):
             tracker.sender_id,
             float(starts_at),
             display,
-            service if service != "not specified" else None,
+            service or None,
             tracker.get_slot("appointment_note"),
         )
         logger.info("appointment.requested", extra={"sender": mask_phone(tracker.sender_id), "appointment_id": appointment.id})
@@ -152,8 +159,8 @@ class ActionSubmitAppointment(Action):
         dispatcher.utter_message(response="utter_appointment_requested")
         if (self._settings or get_settings()).scheduling_handoff:
             # The business wants a person to take every booking over (SCHEDULING_HANDOFF=true).
-            return [*reset_events(), SlotSet("handoff_reason", f"appointment request: {display}"),
-                    FollowupAction(HANDOFF_ACTION)]
+            reason = team_text("utter_scheduling_handoff_reason", when=display)
+            return [*reset_events(), SlotSet("handoff_reason", reason), FollowupAction(HANDOFF_ACTION)]
         return reset_events()
 
 

@@ -1,21 +1,31 @@
-"""Attendants' devices and the pushes they get: who is told what, and a record of each push."""
+"""Attendants' devices and the pushes they get: who is told what, and a record of each push.
+
+Push titles and bodies are domain responses (`utter_push_*` in `domain/handoff.yml` and
+`domain/scheduling.yml`), rendered in the team's wording: the responses' default variations,
+not the customer's language.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from typing import List, Optional
+from typing import Any, List, Mapping, Optional
 
 from supportdesk.messaging.conversations import Conversation
 from supportdesk.platform.database import Database
 from supportdesk.attendant.push import PushMessage, PushResult, PushSender
 from supportdesk.platform.redaction import mask_phone
+from supportdesk.platform.responses import get_responses
 
 logger = logging.getLogger(__name__)
 
 PLATFORMS = ("android", "ios")
 MAX_TOKEN_CHARS = 4096
+# Slots attendants' texts are rendered with: none of a customer's, so a response's default variation
+# (the team's language) is chosen. The one place to give attendants a language of their own.
+TEAM_SLOTS: Mapping[str, Any] = {}
+DEFAULT_HANDOFF_REASON = "utter_handoff_reason_request_human"
 
 
 def register_device(database: Database, token: str, platform: str, attendant_id: str) -> None:
@@ -40,6 +50,11 @@ def device_tokens(database: Database, attendant_id: Optional[str] = None) -> Lis
     return [row["token"] for row in rows]
 
 
+def team_text(name: str, **values: Any) -> str:
+    """Response `name` as attendants read it (pushes, handoff reasons), with `values` filled in."""
+    return get_responses().text(name, TEAM_SLOTS, **values)
+
+
 def customer_label(conversation: Conversation) -> str:
     """How a push names the customer: profile name or a masked number, never the full number."""
     return conversation.customer_name or mask_phone(conversation.id)
@@ -47,27 +62,31 @@ def customer_label(conversation: Conversation) -> str:
 
 def handoff_push(conversation: Conversation, reminder: bool = False) -> PushMessage:
     """The push for a customer waiting for a person."""
-    title = "Customer still waiting" if reminder else "Customer waiting for a person"
-    reason = conversation.handoff_reason or "asked for a person"
-    return PushMessage("handoff", conversation.id, title, f"{customer_label(conversation)}: {reason}")
+    title = team_text("utter_push_handoff_reminder_title" if reminder else "utter_push_handoff_title")
+    reason = conversation.handoff_reason or team_text(DEFAULT_HANDOFF_REASON)
+    body = team_text("utter_push_handoff_body", customer=customer_label(conversation), reason=reason)
+    return PushMessage("handoff", conversation.id, title, body)
 
 
 def message_push(conversation: Conversation, preview: str) -> PushMessage:
     """The push to a holder whose customer wrote."""
-    return PushMessage("message", conversation.id, f"New message from {customer_label(conversation)}", preview)
+    title = team_text("utter_push_message_title", customer=customer_label(conversation))
+    return PushMessage("message", conversation.id, title, preview)
 
 
 def idle_push(conversation: Conversation) -> PushMessage:
     """The reminder to a holder who has not answered for a while."""
-    return PushMessage(
-        "reminder", conversation.id, "Your customer is waiting", f"{customer_label(conversation)} has no answer yet"
-    )
+    body = team_text("utter_push_idle_body", customer=customer_label(conversation))
+    return PushMessage("reminder", conversation.id, team_text("utter_push_idle_title"), body)
 
 
 def scheduling_push(conversation_id: str, customer: str, when: str, service: Optional[str]) -> PushMessage:
     """The push for a new appointment request."""
-    body = f"{customer}: {when}" + (f" ({service})" if service else "")
-    return PushMessage("scheduling", conversation_id, "New appointment request", body)
+    if service:
+        body = team_text("utter_push_scheduling_body_with_service", customer=customer, when=when, service=service)
+    else:
+        body = team_text("utter_push_scheduling_body", customer=customer, when=when)
+    return PushMessage("scheduling", conversation_id, team_text("utter_push_scheduling_title"), body)
 
 
 async def notify(

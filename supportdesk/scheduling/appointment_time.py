@@ -39,8 +39,6 @@ MORNING_FALLBACK_MINUTE = 9 * 60
 SMALL_HOURS_LAST = 6  # a bare "at 1".."at 6" means pm even when both readings are closed: nobody asks for 03:00
 PERIOD_MINUTES = {"afternoon": 14 * 60, "evening": 18 * 60}
 SEARCH_FALSE_HITS = {"may", "second", "sat", "sun", "mar", "now", "de", "a"}
-WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 _WEEKDAY = (
     r"(?:monday|mon|tuesday|tues|tue|wednesday|wed|thursday|thurs|thu|friday|fri|saturday|sat|sunday|sun"
@@ -108,11 +106,10 @@ class TimeOutcome(str, enum.Enum):
 
 @dataclasses.dataclass(frozen=True)
 class TimeParse:
-    """Outcome plus the moment understood (aware, business zone) and its text ("Thu 26 Nov at 15:00")."""
+    """Outcome plus the moment understood (aware, business zone); `scheduling.wording` puts it in words."""
 
     outcome: TimeOutcome
     when: Optional[dt.datetime] = None
-    display: Optional[str] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -304,7 +301,7 @@ def _judge_moment(
         outcome = TimeOutcome.TOO_FAR
     else:
         outcome = TimeOutcome.OK if hours.is_open(when) else TimeOutcome.CLOSED
-    return TimeParse(outcome, when, f"{_date_text(when)} at {when:%H:%M}")
+    return TimeParse(outcome, when)
 
 
 def _judge_day(day: dt.date, local_now: dt.datetime, hours: BusinessHours, min_lead: dt.timedelta) -> TimeParse:
@@ -318,16 +315,11 @@ def _judge_day(day: dt.date, local_now: dt.datetime, hours: BusinessHours, min_l
         outcome = TimeOutcome.CLOSED
     else:
         outcome = TimeOutcome.NEEDS_TIME
-    when = hours.local_datetime(day, 0)
-    return TimeParse(outcome, when, _date_text(when))
+    return TimeParse(outcome, hours.local_datetime(day, 0))
 
 
 def _cut(text: str, match: re.Match) -> str:
     return f"{text[: match.start()]} {text[match.end():]}".strip()
-
-
-def _date_text(moment: dt.datetime) -> str:
-    return f"{WEEKDAY_NAMES[moment.weekday()]} {moment.day} {MONTH_NAMES[moment.month - 1]}"
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:

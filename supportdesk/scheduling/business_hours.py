@@ -81,8 +81,11 @@ class BusinessHours:
         aware = naive.replace(tzinfo=self.timezone)
         return aware.astimezone(dt.timezone.utc).astimezone(self.timezone)
 
-    def describe(self) -> str:
-        """Human text such as `Mon–Fri 09:00–18:00, Sat 09:00–13:00` (closed days left out)."""
+    def opening_groups(self) -> Tuple[Tuple[int, int, Tuple[OpeningInterval, ...]], ...]:
+        """Runs of consecutive weekdays with the same hours, as `(first, last, intervals)`; closed days left out.
+
+        `scheduling.wording` turns them into the customer's words (`Monday–Friday 09:00–18:00`).
+        """
         groups = []
         index = 0
         while index < 7:
@@ -90,12 +93,9 @@ class BusinessHours:
             while last + 1 < 7 and self.weekly[last + 1] == self.weekly[index]:
                 last += 1
             if self.weekly[index]:
-                days = DAY_ABBREVIATIONS[index].title()
-                if last > index:
-                    days += "–" + DAY_ABBREVIATIONS[last].title()
-                groups.append(f"{days} " + " & ".join(interval.describe() for interval in self.weekly[index]))
+                groups.append((index, last, self.weekly[index]))
             index = last + 1
-        return ", ".join(groups)
+        return tuple(groups)
 
     def _local(self, moment: dt.datetime) -> dt.datetime:
         if moment.tzinfo is None or moment.utcoffset() is None:

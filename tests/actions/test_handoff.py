@@ -7,17 +7,23 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import ActionRequestHandoff, expected_wait_text, opening_text
+from actions.handoff import ActionRequestHandoff, holding_response, outside_hours_response
 from supportdesk.attendant.alerts import register_device
 from supportdesk.scheduling.business_hours import parse_business_hours
 from supportdesk.messaging.conversations import load_conversation
 from supportdesk.attendant.push import PushResult
+from supportdesk.platform.responses import get_responses
 from supportdesk.runtime import get_runtime
 from supportdesk.platform.settings import Settings
+from tests.actions.said import said
 
 CUSTOMER = "447700900123"
 MONDAY_10_UTC = dt.datetime(2024, 5, 13, 10, 0, tzinfo=dt.timezone.utc).timestamp()
 SUNDAY_10_UTC = dt.datetime(2024, 5, 12, 10, 0, tzinfo=dt.timezone.utc).timestamp()
+HOLDING_SOON = (
+    "Got it 👍 I've asked a person from our team to join this chat. Expected wait: a few minutes. "
+    "You can keep writing here, they'll see the whole conversation."
+)
 
 
 class RecordingPushSender:
@@ -59,10 +65,8 @@ async def test_queues_pushes_every_device_and_says_the_holding_message():
     assert sorted(token for token, _ in pushes.sent) == ["token-ana-phone-000001", "token-bruno-phone-000002"]
     message = pushes.sent[0][1]
     assert message.data == {"type": "handoff", "conversation_id": CUSTOMER}
-    assert CUSTOMER not in message.title + message.body
-    assert [(m["response"], m.get("expected_wait")) for m in dispatcher.messages] == [
-        ("utter_handoff_queued", "a few minutes")
-    ]
+    assert (message.title, message.body) == ("Customer waiting for a person", "••••••••0123: asked for a person")
+    assert said(dispatcher) == [("utter_handoff_queued_soon", HOLDING_SOON)]
     assert events == [SlotSet("handoff_reason", None), ConversationPaused()]
     logged = database.execute("SELECT kind, state FROM push_log ORDER BY id")
     assert [(row["kind"], row["state"]) for row in logged] == [("handoff", "sent"), ("handoff", "sent")]
@@ -80,27 +84,70 @@ async def test_second_request_while_waiting_says_and_pushes_nothing_more():
 
 async def test_outside_business_hours_says_when_the_team_is_back():
     dispatcher, _ = await run(SUNDAY_10_UTC, RecordingPushSender())
-    assert [(m["response"], m.get("opening_time")) for m in dispatcher.messages] == [
-        ("utter_handoff_outside_hours", "tomorrow at 09:00")
-    ]
+    assert said(dispatcher) == [(
+        "utter_handoff_outside_hours_tomorrow",
+        "Our team is offline right now 🌙 They're back tomorrow at 09:00 and your request is recorded, "
+        "so someone will reply then. Meanwhile I can still try to help.",
+    )]
 
 
-async def test_the_ai_reason_and_the_intent_reason_reach_the_attendants():
+async def test_the_intent_reason_reaches_the_attendants_once():
     pushes = RecordingPushSender()
     register_device(get_runtime().database, "token-ana-phone-000001", "android", "ana")
     await run(MONDAY_10_UTC, pushes, intent="place_order")
     assert load_conversation(get_runtime().database, CUSTOMER).handoff_reason == "placed an order"
-    assert "placed an order" in pushes.sent[0][1].body
+    assert pushes.sent[0][1].body == "••••••••0123: placed an order"
+    await run(MONDAY_10_UTC + 60, RecordingPushSender(), reason="wants to change the delivery address")
+    assert load_conversation(get_runtime().database, CUSTOMER).handoff_reason == "placed an order"  # queued once
 
 
-@pytest.mark.parametrize("ahead, text", [(0, "a few minutes"), (1, "a few minutes"), (4, "about 12 minutes")])
-def test_expected_wait_grows_with_the_queue(ahead, text):
-    assert expected_wait_text(ahead) == text
+@pytest.mark.parametrize(
+    "intent, reason",
+    [
+        ("request_human", "asked for a person"),
+        ("cancel_appointment", "wants to cancel an appointment"),
+        ("nlu_fallback", "the assistant could not help"),
+        ("greet", "asked for a person"),
+    ],
+)
+async def test_each_intent_gives_the_attendants_its_reason(intent, reason):
+    await run(MONDAY_10_UTC, RecordingPushSender(), intent=intent)
+    assert load_conversation(get_runtime().database, CUSTOMER).handoff_reason == reason
 
 
-def test_opening_text_names_the_day():
+async def test_the_ai_reason_is_kept_as_given():
+    await run(MONDAY_10_UTC, RecordingPushSender(), reason="wants a refund for order 1234")
+    assert load_conversation(get_runtime().database, CUSTOMER).handoff_reason == "wants a refund for order 1234"
+
+
+@pytest.mark.parametrize(
+    "ahead, response, text",
+    [
+        (0, "utter_handoff_queued_soon", HOLDING_SOON),
+        (1, "utter_handoff_queued_soon", HOLDING_SOON),
+        (4, "utter_handoff_queued", "Got it 👍 I've asked a person from our team to join this chat. Expected wait: "
+                                    "about 12 minutes. You can keep writing here, they'll see the whole conversation."),
+    ],
+)
+def test_expected_wait_grows_with_the_queue(ahead, response, text):
+    name, values = holding_response(ahead)
+    assert (name, get_responses().text(name, {}, **values)) == (response, text)
+
+
+OFFLINE = "Our team is offline right now 🌙 They're back {} and your request is recorded, so someone will reply then. " \
+    "Meanwhile I can still try to help."
+
+
+@pytest.mark.parametrize(
+    "now, response, when",
+    [
+        (dt.datetime(2024, 5, 13, 7, 0), "utter_handoff_outside_hours_today", "at 09:00"),
+        (dt.datetime(2024, 5, 13, 19, 0), "utter_handoff_outside_hours_tomorrow", "tomorrow at 09:00"),
+        (dt.datetime(2024, 5, 11, 12, 0), "utter_handoff_outside_hours", "on Monday at 09:00"),
+        (dt.datetime(2024, 5, 10, 18, 30), "utter_handoff_outside_hours", "on Monday at 09:00"),
+    ],
+)
+def test_the_offline_message_says_when_the_team_is_back(now, response, when):
     hours = parse_business_hours("mon-fri 09:00-18:00", "UTC")
-    saturday = dt.datetime(2024, 5, 11, 12, 0, tzinfo=dt.timezone.utc)
-    monday_early = dt.datetime(2024, 5, 13, 7, 0, tzinfo=dt.timezone.utc)
-    assert opening_text(hours, saturday) == "Monday at 09:00"
-    assert opening_text(hours, monday_early) == "09:00"
+    name, values = outside_hours_response(hours, now.replace(tzinfo=dt.timezone.utc))
+    assert (name, get_responses().text(name, {}, **values)) == (response, OFFLINE.format(when))

@@ -10,8 +10,10 @@ from actions.scheduling import ActionResetAppointment, ActionSubmitAppointment, 
 from supportdesk.scheduling.appointments import list_appointments
 from supportdesk.attendant.alerts import register_device
 from supportdesk.attendant.push import PushResult
+from supportdesk.platform.responses import get_responses
 from supportdesk.runtime import get_runtime
 from supportdesk.platform.settings import Settings
+from tests.actions.said import said
 
 CUSTOMER = "447700900123"
 MONDAY_10_UTC = dt.datetime(2024, 5, 13, 10, 0, tzinfo=dt.timezone.utc).timestamp()
@@ -39,26 +41,36 @@ def test_a_readable_open_time_is_kept_with_its_display_and_timestamp():
     dispatcher = CollectingDispatcher()
     slots = validator().validate_appointment_time("tomorrow at 3pm", dispatcher, tracker(), {})
     assert dispatcher.messages == []
-    assert slots["appointment_time_display"] == slots["appointment_time"]
-    assert "14 May" in slots["appointment_time_display"] and "15:00" in slots["appointment_time_display"]
+    assert slots["appointment_time_display"] == slots["appointment_time"] == "Tuesday 14 May at 15:00"
     assert slots["appointment_starts_at"] == dt.datetime(2024, 5, 14, 15, 0, tzinfo=dt.timezone.utc).timestamp()
 
 
-def test_each_problem_is_reasked_with_its_own_reason():
+def test_each_problem_is_reasked_with_its_own_reason_in_words():
     cases = {
-        "yesterday at 2pm": "utter_appointment_time_past",
-        "saturday at 10am": "utter_appointment_time_closed",
-        "blue elephants": "utter_appointment_time_invalid",
-        "friday": "utter_appointment_time_needs_hour",
+        "yesterday at 2pm": (
+            "utter_appointment_time_past", "That time has already passed ⏰ Please pick a day and time from now on."
+        ),
+        "saturday at 10am": (
+            "utter_appointment_time_closed",
+            "We're closed at that time 🙏 Our hours are Monday–Friday 09:00–18:00. What other day or time works for you?",
+        ),
+        "blue elephants": (
+            "utter_appointment_time_invalid",
+            "Sorry, I couldn't understand that date 😅 Could you write it like *friday at 10am* or *25/12 at 2pm*?",
+        ),
+        "friday": (
+            "utter_appointment_time_needs_hour", "Friday 17 May works 👍 At what time? For example: *10am* or *3pm*."
+        ),
+        "in 10 minutes": (
+            "utter_appointment_time_too_soon",
+            "That's a bit too soon for us to get ready ⏰ Could you pick a time at least half an hour from now?",
+        ),
     }
-    for text, response in cases.items():
+    for text, expected in cases.items():
         dispatcher = CollectingDispatcher()
         slots = validator().validate_appointment_time(text, dispatcher, tracker(), {})
         assert slots["appointment_time"] is None, text
-        assert [m["response"] for m in dispatcher.messages] == [response], text
-    closed = CollectingDispatcher()
-    validator().validate_appointment_time("saturday at 10am", closed, tracker(), {})
-    assert closed.messages[0]["business_hours"] == "Mon–Fri 09:00–18:00"
+        assert said(dispatcher) == [expected], text
 
 
 async def test_the_opening_message_prefills_the_time_only_when_it_reads_as_one():
@@ -76,7 +88,7 @@ async def test_the_opening_message_prefills_the_time_only_when_it_reads_as_one()
 def test_service_skip_and_tidy():
     form = validator()
     assert form.validate_appointment_service("Skip", CollectingDispatcher(), tracker(), {}) == {
-        "appointment_service": "not specified"
+        "appointment_service": ""
     }
     assert form.validate_appointment_service("  hair   cut ", CollectingDispatcher(), tracker(), {}) == {
         "appointment_service": "hair cut"
@@ -100,17 +112,45 @@ async def test_confirmed_request_is_stored_pushed_and_slots_reset():
     slots = {
         "appointment_confirmed": True,
         "appointment_starts_at": starts_at,
-        "appointment_time_display": "Tue 14 May at 15:00",
+        "appointment_time_display": "Tuesday 14 May at 15:00",
         "appointment_service": "haircut",
     }
     dispatcher = CollectingDispatcher()
     events = await ActionSubmitAppointment(pushes).run(dispatcher, tracker(slots, intent="affirm"), {})
-    assert [m["response"] for m in dispatcher.messages] == ["utter_appointment_requested"]
+    assert said(dispatcher) == [(
+        "utter_appointment_requested",
+        "Done ✅ Your request is sent. A person from our team will confirm the appointment here on WhatsApp.",
+    )]
     assert events == reset_events()
     [stored] = list_appointments(database, "requested")
-    assert (stored.conversation_id, stored.starts_at, stored.service) == (CUSTOMER, starts_at, "haircut")
-    assert [(m.type, m.data["conversation_id"]) for m in pushes.sent] == [("scheduling", CUSTOMER)]
-    assert "Tue 14 May at 15:00 (haircut)" in pushes.sent[0].body
+    assert (stored.conversation_id, stored.starts_at, stored.starts_at_text, stored.service) == (
+        CUSTOMER, starts_at, "Tuesday 14 May at 15:00", "haircut"
+    )
+    assert [(m.type, m.data["conversation_id"], m.title, m.body) for m in pushes.sent] == [
+        ("scheduling", CUSTOMER, "New appointment request", "••••••••0123: Tuesday 14 May at 15:00 (haircut)")
+    ]
+
+
+async def test_a_skipped_service_is_neither_stored_nor_pushed():
+    register_device(get_runtime().database, "token-ana-phone-000001", "android", "ana")
+    pushes = RecordingPushSender()
+    starts_at = dt.datetime(2024, 5, 14, 15, 0, tzinfo=dt.timezone.utc).timestamp()
+    slots = {"appointment_confirmed": True, "appointment_starts_at": starts_at,
+             "appointment_time_display": "Tuesday 14 May at 15:00", "appointment_service": ""}
+    await ActionSubmitAppointment(pushes).run(CollectingDispatcher(), tracker(slots, intent="affirm"), {})
+    assert [stored.service for stored in list_appointments(get_runtime().database)] == [None]
+    assert [m.body for m in pushes.sent] == ["••••••••0123: Tuesday 14 May at 15:00"]
+
+
+def test_the_confirmation_question_leaves_a_skipped_service_out():
+    asked = {"appointment_time_display": "Tuesday 14 May at 15:00"}
+    responses = get_responses()
+    assert responses.text("utter_ask_appointment_confirmed", {**asked, "appointment_service": "haircut"}) == (
+        "Shall I send this request? 📅 Tuesday 14 May at 15:00, for: haircut"
+    )
+    assert responses.text("utter_ask_appointment_confirmed", {**asked, "appointment_service": ""}) == (
+        "Shall I send this request? 📅 Tuesday 14 May at 15:00"
+    )
 
 
 async def test_declined_confirmation_stores_nothing():
@@ -118,7 +158,9 @@ async def test_declined_confirmation_stores_nothing():
     events = await ActionSubmitAppointment(RecordingPushSender()).run(
         dispatcher, tracker({"appointment_confirmed": False, "appointment_starts_at": 1.0}, intent="deny"), {}
     )
-    assert [m["response"] for m in dispatcher.messages] == ["utter_appointment_discarded"]
+    assert said(dispatcher) == [
+        ("utter_appointment_discarded", "Okay, I didn't send it 👍 If you want to book another time, just tell me.")
+    ]
     assert events == reset_events()
     assert list_appointments(get_runtime().database) == []
 
@@ -130,12 +172,13 @@ async def test_reset_clears_every_appointment_slot():
 
 async def test_a_business_can_have_a_person_take_over_every_booking():
     starts_at = dt.datetime(2024, 5, 14, 15, 0, tzinfo=dt.timezone.utc).timestamp()
-    slots = {"appointment_confirmed": True, "appointment_starts_at": starts_at, "appointment_time_display": "Tue 14 May at 15:00"}
+    slots = {"appointment_confirmed": True, "appointment_starts_at": starts_at,
+             "appointment_time_display": "Tuesday 14 May at 15:00"}
     settings = Settings(scheduling_handoff=True)
     events = await ActionSubmitAppointment(RecordingPushSender(), settings).run(
         CollectingDispatcher(), tracker(slots, intent="affirm"), {}
     )
-    assert events[-2:] == [SlotSet("handoff_reason", "appointment request: Tue 14 May at 15:00"),
+    assert events[-2:] == [SlotSet("handoff_reason", "appointment request: Tuesday 14 May at 15:00"),
                            FollowupAction("action_request_handoff")]
     plain = await ActionSubmitAppointment(RecordingPushSender(), Settings()).run(
         CollectingDispatcher(), tracker(slots, intent="affirm"), {}

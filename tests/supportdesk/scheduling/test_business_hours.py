@@ -18,23 +18,23 @@ def sao_paulo(*parts: int) -> dt.datetime:
 
 
 @pytest.mark.parametrize(
-    "spec, description",
+    "spec, groups",
     [
-        ("mon-fri 09:00-18:00", "Mon–Fri 09:00–18:00"),
-        (WEEKDAYS_AND_SATURDAY, "Mon–Fri 09:00–18:00, Sat 09:00–13:00"),
-        ("mon-fri 09:00-12:00,13:00-18:00; sat 09:00-13:00",
-         "Mon–Fri 09:00–12:00 & 13:00–18:00, Sat 09:00–13:00"),
-        ("mon,wed 10:00-16:00; fri 10:00-12:00", "Mon 10:00–16:00, Wed 10:00–16:00, Fri 10:00–12:00"),
-        ("Monday - Friday 9:00 - 17:30", "Mon–Fri 09:00–17:30"),
-        ("fri-mon 10:00-14:00", "Mon 10:00–14:00, Fri–Sun 10:00–14:00"),
-        ("mon-sat 08:00-20:00; sun closed", "Mon–Sat 08:00–20:00"),
-        ("mon 14:00-18:00; mon 09:00-12:00", "Mon 09:00–12:00 & 14:00–18:00"),
-        ("mon-sun 00:00-24:00", "Mon–Sun 00:00–24:00"),
-        ("mon-fri 09:00–18:00", "Mon–Fri 09:00–18:00"),
+        ("mon-fri 09:00-18:00", [(0, 4, ((540, 1080),))]),
+        (WEEKDAYS_AND_SATURDAY, [(0, 4, ((540, 1080),)), (5, 5, ((540, 780),))]),
+        ("mon-fri 09:00-12:00,13:00-18:00; sat 09:00-13:00", [(0, 4, ((540, 720), (780, 1080))), (5, 5, ((540, 780),))]),
+        ("mon,wed 10:00-16:00; fri 10:00-12:00", [(0, 0, ((600, 960),)), (2, 2, ((600, 960),)), (4, 4, ((600, 720),))]),
+        ("Monday - Friday 9:00 - 17:30", [(0, 4, ((540, 1050),))]),
+        ("fri-mon 10:00-14:00", [(0, 0, ((600, 840),)), (4, 6, ((600, 840),))]),
+        ("mon-sat 08:00-20:00; sun closed", [(0, 5, ((480, 1200),))]),
+        ("mon 14:00-18:00; mon 09:00-12:00", [(0, 0, ((540, 720), (840, 1080)))]),
+        ("mon-sun 00:00-24:00", [(0, 6, ((0, 1440),))]),
+        ("mon-fri 09:00–18:00", [(0, 4, ((540, 1080),))]),
     ],
 )
-def test_spec_is_parsed_and_described(spec: str, description: str) -> None:
-    assert parse_business_hours(spec, "UTC").describe() == description
+def test_spec_is_parsed_into_runs_of_days(spec: str, groups: list) -> None:
+    parsed = parse_business_hours(spec, "UTC").opening_groups()
+    assert [(first, last, tuple((i.start, i.end) for i in intervals)) for first, last, intervals in parsed] == groups
 
 
 def test_parsed_structure_holds_minutes_per_weekday() -> None:
