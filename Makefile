@@ -58,8 +58,10 @@ chaos: install train ## Kill a replica and restart PostgreSQL mid-run; fails on 
 bench: install train ## Webhook benchmark against stock Rasa REST (prints a table)
 	$(PYTHON) bench/webhook_bench.py
 
-token: install ## Mint an attendant token (signed like make run's): make token SUB=ana NAME=Ana ROLE=attendant
+# No `install` prerequisite: stdout is only the token (TOKEN=$$(make -s token ...)), never pip's output.
+token: ## Mint an attendant token (signed like make run's): make token SUB=ana NAME=Ana ROLE=attendant
 	@$(if $(SUB),,echo "usage: make token SUB=ana [NAME=Ana] [ROLE=attendant|admin]" >&2; exit 2;) \
+	  [ -x $(PYTHON) ] || { echo "no $(VENV) yet: run make install (or make run) first" >&2; exit 2; }; \
 	  scripts/run-service.sh --exec $(PYTHON) -m supportdesk.attendant.tokens \
 	    --sub "$(SUB)" --name "$(NAME)" --role "$(or $(ROLE),attendant)"
 
