@@ -115,7 +115,8 @@ class AttendantDesk:
     ) -> Dict[str, Any]:
         with self.database.transaction() as cursor:
             row = cursor.execute(
-                "SELECT status, assigned_to FROM conversations WHERE id = ?", (conversation_id,)
+                "SELECT status, assigned_to FROM conversations WHERE id = ?" + self.database.for_update,
+                (conversation_id,),
             ).fetchone()
             if row is None:
                 raise UnknownConversation(conversation_id)

@@ -99,11 +99,14 @@ class Database:
             return self._pool
 
     @contextlib.contextmanager
-    def transaction(self, immediate: bool = False) -> Iterator[Cursor]:
+    def transaction(self, immediate: bool = True) -> Iterator[Cursor]:
         """A transaction committed on success and rolled back on error.
 
-        `immediate` takes SQLite's write lock at the start, so read-then-write sequences
-        cannot interleave with another writer.
+        On SQLite it takes the write lock at the start (`BEGIN IMMEDIATE`) unless `immediate`
+        is False: a deferred transaction that reads and then writes cannot upgrade its lock
+        while another connection writes, and SQLite refuses that upgrade at once ("database
+        is locked") instead of waiting out the busy timeout. Only read-only work passes False.
+        On PostgreSQL, read-then-write code locks the rows it decides on (`for_update`).
         """
         try:
             if self.is_postgres:
@@ -147,9 +150,16 @@ class Database:
         finally:
             pool.putconn(connection, close=broken or bool(connection.closed))
 
+    @property
+    def for_update(self) -> str:
+        """The clause that locks the selected rows until the transaction ends (PostgreSQL only;
+        SQLite's immediate transactions already hold the database's write lock)."""
+        return " FOR UPDATE" if self.is_postgres else ""
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> List[dict]:
         """Run one statement in its own transaction; rows if it returns any."""
-        with self.transaction() as cursor:
+        read_only = sql.lstrip()[:6].upper() == "SELECT"
+        with self.transaction(immediate=not read_only) as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall() if cursor._raw.description else []
 

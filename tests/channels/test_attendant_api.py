@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -107,6 +108,19 @@ async def test_reply_rules(app):
     row = get_runtime().database.execute("SELECT origin, attendant_id, message FROM outbox_messages")[0]
     assert (row["origin"], row["attendant_id"], json.loads(row["message"])["text"]["body"]) == ("attendant", "ana", "Hi Kerry")
     assert (await call(app, "POST", f"/conversations/{CUSTOMER}/messages", auth(), b"{oops")).status == 400
+
+
+async def test_a_burst_of_thirty_replies_is_all_accepted(app):
+    """Replies read the holder, then write: on SQLite each takes the write lock first (no 503)."""
+    a_customer_waits()
+    assert (await call(app, "POST", f"/conversations/{CUSTOMER}/claim", auth())).status == 200
+    answers = await asyncio.gather(
+        *[call(app, "POST", f"/conversations/{CUSTOMER}/messages", auth(), {"text": f"reply {n}"}) for n in range(30)]
+    )
+    assert [answer.status for answer in answers] == [202] * 30
+    database = get_runtime().database
+    rows = database.execute("SELECT COUNT(*) AS n FROM outbox_messages WHERE origin = 'attendant'")
+    assert rows[0]["n"] == 30
 
 
 async def test_devices_register_idempotently(app):

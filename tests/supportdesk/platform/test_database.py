@@ -58,3 +58,33 @@ def test_unreachable_postgres_is_reported_as_unavailable() -> None:
     with pytest.raises(DatabaseUnavailable):
         database.execute("SELECT 1")
     assert database.is_available() is False
+
+
+def test_read_then_write_transactions_from_four_threads_all_commit(database: Database) -> None:
+    """A deferred SQLite transaction that reads, then writes, is refused at once while another
+    connection writes ("database is locked", ignoring the busy timeout); every transaction takes
+    the write lock first, so a burst of them all commit."""
+    database.execute("INSERT INTO conversations (id, created_at, updated_at) VALUES ('c', 1.0, 1.0)")
+    failures: list = []
+
+    def writer(thread: int) -> None:
+        for attempt in range(25):
+            try:
+                with database.transaction() as cursor:
+                    cursor.execute("SELECT version FROM conversations WHERE id = 'c'" + database.for_update).fetchone()
+                    cursor.execute(
+                        "INSERT INTO handoff_requests (conversation_id, reason, requested_at) VALUES ('c', ?, 1.0)",
+                        (f"{thread}-{attempt}",),
+                    )
+                    cursor.execute("UPDATE conversations SET version = version + 1 WHERE id = 'c'")
+            except Exception as error:  # collected: the assertion below names them
+                failures.append(repr(error))
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert database.execute("SELECT version FROM conversations WHERE id = 'c'") == [{"version": 100}]
+    assert database.execute("SELECT COUNT(*) AS n FROM handoff_requests")[0]["n"] == 100
