@@ -26,6 +26,7 @@ from supportdesk.attendant.alerts import PLATFORMS, register_device
 from supportdesk.handoff.desk import AttendantDesk, NotHolder, UnknownConversation
 from supportdesk.attendant.openapi import openapi_document
 from supportdesk.attendant.tokens import Attendant, TokenRejected, verify_token
+from supportdesk.messaging.housekeeping import Retention, run_housekeeping_loop
 from supportdesk.messaging.history import UnknownMessage, messages_from_events, page_after, with_delivery, with_pending
 from supportdesk.messaging.conversations import list_conversations, load_conversation
 from supportdesk.platform.database import DatabaseUnavailable
@@ -94,6 +95,7 @@ class AttendantInput(InputChannel):
         self._run_timers = run_timers
         self._desk: Optional[AttendantDesk] = None
         self._timer_task: Optional[asyncio.Task] = None
+        self._housekeeping_task: Optional[asyncio.Task] = None
 
     @property
     def desk(self) -> AttendantDesk:
@@ -228,11 +230,16 @@ class AttendantInput(InputChannel):
             get_runtime().bind_agent(getattr(app.ctx, "agent", None))
             if self._run_timers:
                 self._timer_task = asyncio.create_task(self.desk.run_timer_loop(TIMER_PERIOD_SECONDS))
+                runtime = get_runtime()
+                retention = Retention.from_settings(runtime.settings)
+                self._housekeeping_task = asyncio.create_task(run_housekeeping_loop(runtime.database, retention))
 
         @api.listener("before_server_stop")
         async def stop_timers(_: Any, __: Any) -> None:
             if self._timer_task is not None:
                 self._timer_task.cancel()
+            if self._housekeeping_task is not None:
+                self._housekeeping_task.cancel()
 
         return api
 

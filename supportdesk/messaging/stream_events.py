@@ -16,7 +16,7 @@ from supportdesk.platform.database import Cursor, Database
 CONVERSATION_UPDATED = "conversation.updated"
 MESSAGE_CREATED = "message.created"
 MESSAGE_STATUS = "message.status"
-RETENTION_SECONDS = 24 * 3600
+RETENTION_SECONDS = 24 * 3600  # older events are purged by `housekeeping`
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,11 +50,3 @@ def latest_id(database: Database) -> int:
     """The id of the newest event (0 when there is none): where a fresh stream starts."""
     rows = database.execute("SELECT MAX(id) AS id FROM stream_events")
     return int(rows[0]["id"] or 0)
-
-
-def prune(database: Database, now: Optional[float] = None) -> int:
-    """Forget events older than a day (a stream resuming later reloads the lists instead)."""
-    cutoff = (time.time() if now is None else now) - RETENTION_SECONDS
-    with database.transaction() as cursor:
-        cursor.execute("DELETE FROM stream_events WHERE created_at < ?", (cutoff,))
-        return cursor.rowcount

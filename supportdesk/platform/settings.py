@@ -17,6 +17,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_GRAPH_API_URL = "https://graph.facebook.com/v24.0"
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 DEFAULT_FCM_API_URL = "https://fcm.googleapis.com"
+# Meta redelivers an unacknowledged webhook for up to 7 days (docs/whatsapp_contract.md §3); an inbox row
+# kept at least a day longer still turns such a late copy into a duplicate instead of a second turn.
+MIN_INBOX_RETENTION_DAYS = 8
 
 
 class SettingsError(ValueError):
@@ -53,6 +56,7 @@ class Settings:
     fcm_max_attempts: int = 3
 
     attendant_jwt_secret: Optional[str] = None
+    attendant_token_max_hours: float = 12.0
 
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'supportdesk.db'}"
     redis_url: Optional[str] = None
@@ -64,6 +68,9 @@ class Settings:
     business_timezone: str = "UTC"
     business_hours: str = "mon-fri 09:00-18:00"
     scheduling_handoff: bool = False
+
+    inbox_retention_days: int = 30
+    push_log_retention_days: int = 30
 
     simulator_enabled: bool = False
     log_level: str = "INFO"
@@ -126,6 +133,15 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be true or false, got {raw!r}")
 
 
+def _inbox_retention_days(env: Mapping[str, str], default: int) -> int:
+    days = int(_number(env, "INBOX_RETENTION_DAYS", default, int))
+    if days < MIN_INBOX_RETENTION_DAYS:
+        raise SettingsError(
+            f"INBOX_RETENTION_DAYS must be at least {MIN_INBOX_RETENTION_DAYS}: Meta redelivers messages for 7 days"
+        )
+    return days
+
+
 def load_settings(environ: Optional[Mapping[str, str]] = None, dotenv: Optional[Path] = None) -> Settings:
     """Build settings from `environ` (default: the process) layered over a .env file."""
     env = dict(_read_dotenv(dotenv if dotenv is not None else PROJECT_ROOT / ".env"))
@@ -160,6 +176,9 @@ def load_settings(environ: Optional[Mapping[str, str]] = None, dotenv: Optional[
         fcm_timeout_seconds=_number(env, "FCM_TIMEOUT_SECONDS", defaults.fcm_timeout_seconds, float),
         fcm_max_attempts=int(_number(env, "FCM_MAX_ATTEMPTS", defaults.fcm_max_attempts, int)),
         attendant_jwt_secret=_optional(env, "ATTENDANT_JWT_SECRET"),
+        attendant_token_max_hours=_number(
+            env, "ATTENDANT_TOKEN_MAX_HOURS", defaults.attendant_token_max_hours, float
+        ),
         database_url=database_url,
         redis_url=_optional(env, "REDIS_URL"),
         handoff_claim_timeout_seconds=int(
@@ -172,6 +191,10 @@ def load_settings(environ: Optional[Mapping[str, str]] = None, dotenv: Optional[
         business_timezone=_optional(env, "BUSINESS_TIMEZONE") or defaults.business_timezone,
         business_hours=_optional(env, "BUSINESS_HOURS") or defaults.business_hours,
         scheduling_handoff=_flag(env, "SCHEDULING_HANDOFF", defaults.scheduling_handoff),
+        inbox_retention_days=_inbox_retention_days(env, defaults.inbox_retention_days),
+        push_log_retention_days=int(
+            _number(env, "PUSH_LOG_RETENTION_DAYS", defaults.push_log_retention_days, int)
+        ),
         simulator_enabled=_flag(env, "SIMULATOR_ENABLED", defaults.simulator_enabled),
         log_level=(_optional(env, "LOG_LEVEL") or defaults.log_level).upper(),
         log_format=(_optional(env, "LOG_FORMAT") or defaults.log_format).lower(),

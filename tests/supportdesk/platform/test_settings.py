@@ -49,8 +49,17 @@ def test_postgres_url_is_recognised(tmp_path: Path) -> None:
         ("GRAPH_TIMEOUT_SECONDS", "-1", "GRAPH_TIMEOUT_SECONDS must not be negative"),
         ("SIMULATOR_ENABLED", "maybe", "SIMULATOR_ENABLED must be true or false"),
         ("DATABASE_URL", "mysql://x", "DATABASE_URL must start with"),
+        ("INBOX_RETENTION_DAYS", "7", "INBOX_RETENTION_DAYS must be at least 8: Meta redelivers messages for 7 days"),
+        ("PUSH_LOG_RETENTION_DAYS", "-1", "PUSH_LOG_RETENTION_DAYS must not be negative"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path: Path, variable: str, value: str, message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings({variable: value}, dotenv=tmp_path / "none")
+
+
+def test_retention_days_default_to_thirty_and_can_be_set(tmp_path: Path) -> None:
+    defaults = load_settings({}, dotenv=tmp_path / "none")
+    assert (defaults.inbox_retention_days, defaults.push_log_retention_days) == (30, 30)
+    chosen = load_settings({"INBOX_RETENTION_DAYS": "8", "PUSH_LOG_RETENTION_DAYS": "0"}, dotenv=tmp_path / "none")
+    assert (chosen.inbox_retention_days, chosen.push_log_retention_days) == (8, 0)
