@@ -118,7 +118,12 @@ class AttendantInput(InputChannel):
         async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
             get_runtime().bind_agent(getattr(request.app.ctx, "agent", None))
             try:
-                attendant = verify_token(get_settings().attendant_jwt_secret, request.headers.get("Authorization"))
+                settings = get_settings()
+                attendant = verify_token(
+                    settings.attendant_jwt_secret,
+                    request.headers.get("Authorization"),
+                    settings.attendant_token_max_hours * 3600,
+                )
             except TokenRejected as rejected:
                 return error_response(401, "unauthorized", str(rejected))
             try:

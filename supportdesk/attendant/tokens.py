@@ -20,6 +20,7 @@ ROLES = ("attendant", "admin")
 ALGORITHM = "HS256"
 DEFAULT_TTL_SECONDS = 12 * 3600  # one shift
 MIN_SECRET_CHARS = 16
+CLOCK_SKEW_SECONDS = 60  # a token minted on a clock slightly ahead of ours is still accepted
 
 
 class TokenRejected(Exception):
@@ -52,8 +53,17 @@ def mint_token(secret: str, sub: str, name: str, role: str = "attendant", ttl_se
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def verify_token(secret: Optional[str], authorization: Optional[str]) -> Attendant:
-    """The attendant of an `Authorization: Bearer <jwt>` header, or TokenRejected saying why."""
+def verify_token(
+    secret: Optional[str],
+    authorization: Optional[str],
+    max_lifetime_seconds: float = DEFAULT_TTL_SECONDS,
+    now: Optional[float] = None,
+) -> Attendant:
+    """The attendant of an `Authorization: Bearer <jwt>` header, or TokenRejected saying why.
+
+    `exp` must be an integer at most `max_lifetime_seconds` (plus a minute of clock skew) from
+    now: a token minted for a century is refused, however well signed.
+    """
     if not secret:
         raise TokenRejected("the attendant API is not configured (ATTENDANT_JWT_SECRET is unset)")
     if not authorization:
@@ -74,6 +84,11 @@ def verify_token(secret: Optional[str], authorization: Optional[str]) -> Attenda
     role = claims.get("role")
     if role not in ROLES or not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise TokenRejected("the token's role or subject is invalid")
+    expires = claims.get("exp")
+    if not isinstance(expires, int) or isinstance(expires, bool):
+        raise TokenRejected("the token's exp must be an integer (seconds since 1970)")
+    if expires - (time.time() if now is None else now) > max_lifetime_seconds + CLOCK_SKEW_SECONDS:
+        raise TokenRejected("the token's lifetime is longer than this server allows")
     return Attendant(id=claims["sub"], name=str(claims.get("name") or claims["sub"]), role=role)
 
 
@@ -91,6 +106,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     if len(secret) < MIN_SECRET_CHARS:
         print(f"warning: ATTENDANT_JWT_SECRET is shorter than {MIN_SECRET_CHARS} characters", file=sys.stderr)
+    longest = get_settings().attendant_token_max_hours
+    if args.hours > longest:
+        print(f"--hours may be at most {longest:g} (ATTENDANT_TOKEN_MAX_HOURS)", file=sys.stderr)
+        return 2
     print(mint_token(secret, args.sub, args.name or args.sub, args.role, int(args.hours * 3600)))
     return 0
 

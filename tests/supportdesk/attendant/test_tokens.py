@@ -55,3 +55,30 @@ def test_command_prints_a_token_signed_with_the_setting(monkeypatch, capsys):
 def test_command_without_secret_says_how_to_fix(capsys):
     assert attendant_tokens.main(["--sub", "ana"]) == 2
     assert "ATTENDANT_JWT_SECRET" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "claims, reason",
+    [
+        ({"sub": "ana", "role": "attendant", "exp": 10**20}, "lifetime"),
+        ({"sub": "ana", "role": "attendant", "exp": 1_900_000_000 + 13 * 3600}, "lifetime"),
+        ({"sub": "ana", "role": "attendant", "exp": str(1_900_000_000 + 3600)}, "exp must be an integer"),
+        ({"sub": "ana", "role": "attendant", "exp": 1_900_000_000 + 3600.5}, "exp must be an integer"),
+    ],
+)
+def test_tokens_without_a_ceiling_are_refused(claims, reason):
+    token = jwt.encode(claims, SECRET, algorithm="HS256")
+    with pytest.raises(TokenRejected, match=reason):
+        verify_token(SECRET, bearer(token), max_lifetime_seconds=12 * 3600, now=1_900_000_000)
+
+
+def test_a_token_within_the_ceiling_and_a_minute_of_skew_is_accepted():
+    token = mint_token(SECRET, "ana", "Ana", ttl_seconds=12 * 3600 + 30)
+    assert verify_token(SECRET, bearer(token), max_lifetime_seconds=12 * 3600).id == "ana"
+
+
+def test_command_refuses_a_lifetime_over_the_setting(monkeypatch, capsys):
+    monkeypatch.setenv("ATTENDANT_JWT_SECRET", SECRET)
+    monkeypatch.setenv("ATTENDANT_TOKEN_MAX_HOURS", "8")
+    assert attendant_tokens.main(["--sub", "ana", "--hours", "9"]) == 2
+    assert "ATTENDANT_TOKEN_MAX_HOURS" in capsys.readouterr().err
