@@ -236,3 +236,10 @@ class OpenAiAnswers:
 def get_openai_answers() -> OpenAiAnswers:
     """The process-wide answerer built from the settings, created on first use."""
     return OpenAiAnswers(get_settings())
+
+
+async def close_openai_answers() -> None:
+    """Close the process-wide answerer's HTTP client at shutdown (nothing to do if none was made)."""
+    if get_openai_answers.cache_info().currsize:
+        await get_openai_answers().aclose()
+        get_openai_answers.cache_clear()

@@ -3,7 +3,14 @@ import logging
 
 import pytest
 
-from supportdesk.knowledge.openai_answers import TOOLS, AiOutcome, OpenAiAnswers, shorten_reply
+from supportdesk.knowledge.openai_answers import (
+    TOOLS,
+    AiOutcome,
+    OpenAiAnswers,
+    close_openai_answers,
+    get_openai_answers,
+    shorten_reply,
+)
 from supportdesk.platform.settings import Settings
 from tests.fakes.fake_openai import (
     CHAT,
@@ -212,3 +219,20 @@ async def test_no_key_means_no_request(fake):
     assert outcome == AiOutcome.unavailable("no_api_key")
     assert client.configured is False
     assert fake.requests == []
+
+
+async def test_the_process_wide_client_is_closed_at_shutdown(fake, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_API_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
+    get_openai_answers.cache_clear()
+    await close_openai_answers()  # none made yet: nothing is built just to be closed
+    assert get_openai_answers.cache_info().currsize == 0
+    answers = get_openai_answers()
+    fake.reply_text("Open until six.")
+    assert (await answers.answer(MESSAGES)).text == "Open until six."
+    http_client = answers._client
+
+    await close_openai_answers()
+
+    assert http_client.is_closed() and answers._client is None
+    assert get_openai_answers.cache_info().currsize == 0
