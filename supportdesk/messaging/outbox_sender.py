@@ -23,7 +23,16 @@ from supportdesk.platform.retry_policy import RetryPolicy
 logger = logging.getLogger(__name__)
 
 # Sent even though the conversation is already `waiting`: the one holding message of a handoff.
-HANDOFF_NOTICES = frozenset({"utter_handoff_queued", "utter_handoff_outside_hours"})
+# The holding messages `action_request_handoff` may send: they pass the silence that the handoff starts.
+HANDOFF_NOTICES = frozenset(
+    {
+        "utter_handoff_queued",
+        "utter_handoff_queued_soon",
+        "utter_handoff_outside_hours",
+        "utter_handoff_outside_hours_today",
+        "utter_handoff_outside_hours_tomorrow",
+    }
+)
 DEFAULT_SEND_LEASE_SECONDS = 35.0  # longer than one Graph call with its timeout (2 × timeout + 5 s)
 BATCH_SIZE = 32
 

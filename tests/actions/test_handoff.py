@@ -151,3 +151,14 @@ def test_the_offline_message_says_when_the_team_is_back(now, response, when):
     hours = parse_business_hours("mon-fri 09:00-18:00", "UTC")
     name, values = outside_hours_response(hours, now.replace(tzinfo=dt.timezone.utc))
     assert (name, get_responses().text(name, {}, **values)) == (response, OFFLINE.format(when))
+
+
+def test_every_holding_message_passes_the_silence_the_handoff_starts():
+    """The outbox suppresses bot messages while a person has the customer, except these notices."""
+    from supportdesk.messaging.outbox_sender import HANDOFF_NOTICES
+
+    hours = parse_business_hours("mon-fri 09:00-18:00", "UTC")
+    monday_night = dt.datetime(2030, 3, 18, 20, 0, tzinfo=dt.timezone.utc)
+    sent = {holding_response(ahead)[0] for ahead in (0, 1, 2, 5)}
+    sent |= {outside_hours_response(hours, monday_night + dt.timedelta(hours=h), {})[0] for h in (-13, 0, 96)}
+    assert sent == set(HANDOFF_NOTICES)
