@@ -34,7 +34,8 @@ validate: install ## Check the YAML: yamllint and rasa data validate --fail-on-w
 	$(BIN)/yamllint --strict domain.yml domain data tests/stories tests/nlu config.yml endpoints.yml credentials.example.yml
 	$(RASA) data validate --fail-on-warnings
 
-lint: validate ## Everything validate checks (Python is kept by review and tests)
+lint: validate ## Everything validate checks, plus ruff over the Python (settings in pyproject.toml)
+	$(BIN)/ruff check .
 
 pytest: install ## Run the Python tests
 	$(PYTHON) -m pytest -q
@@ -46,7 +47,7 @@ test-nlu: train ## Report NLU accuracy on held-out phrasings in tests/nlu
 	$(RASA) test nlu --nlu tests/nlu --model models/current.tar.gz --out results/nlu
 	@$(PYTHON) -c "import json; r=json.load(open('results/nlu/intent_report.json')); print('intent accuracy on tests/nlu: %.3f' % r['accuracy'])"
 
-test: validate train pytest test-stories test-nlu chaos ## Every test: validate, train, pytest, test stories, NLU report, chaos run
+test: lint train pytest test-stories test-nlu chaos ## Every test: lint (yamllint, rasa data validate, ruff), train, pytest, test stories, NLU report, chaos run
 
 shell: install train ## Talk to the assistant in the terminal (starts the action server too)
 	@$(RASA) run actions --port 5055 --actions actions --quiet & pid=$$!; \

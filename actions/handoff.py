@@ -16,15 +16,15 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from supportdesk.handoff import state as handoff
 from supportdesk.attendant.alerts import DEFAULT_HANDOFF_REASON, handoff_push, notify, team_text
+from supportdesk.attendant.push import PushSender
+from supportdesk.handoff import state as handoff
+from supportdesk.platform.redaction import mask_phone
+from supportdesk.platform.responses import get_responses
+from supportdesk.platform.settings import Settings, get_settings
+from supportdesk.runtime import get_runtime
 from supportdesk.scheduling.business_hours import BusinessHours, parse_business_hours
 from supportdesk.scheduling.wording import clock_text, weekday_name
-from supportdesk.platform.responses import get_responses
-from supportdesk.attendant.push import PushSender
-from supportdesk.platform.redaction import mask_phone
-from supportdesk.runtime import get_runtime
-from supportdesk.platform.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 

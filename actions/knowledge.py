@@ -16,6 +16,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from supportdesk.knowledge.knowledge_base import KNOWLEDGE_DIRECTORY, KnowledgeError, current_knowledge
+from supportdesk.knowledge.openai_answers import ANSWER, HANDOFF, SCHEDULE, AiOutcome, OpenAiAnswers, get_openai_answers
 from supportdesk.knowledge.prompt import (
     build_messages,
     business_time,
@@ -23,8 +25,6 @@ from supportdesk.knowledge.prompt import (
     customer_name_from,
     turns_from_events,
 )
-from supportdesk.knowledge.knowledge_base import KNOWLEDGE_DIRECTORY, KnowledgeError, current_knowledge
-from supportdesk.knowledge.openai_answers import ANSWER, HANDOFF, SCHEDULE, AiOutcome, OpenAiAnswers, get_openai_answers
 from supportdesk.platform.redaction import mask_phone
 from supportdesk.platform.settings import Settings, get_settings
 

@@ -13,16 +13,16 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from supportdesk.scheduling.appointment_time import TimeOutcome, parse_appointment_time
-from supportdesk.scheduling.appointments import create_request
 from supportdesk.attendant.alerts import notify, scheduling_push, team_text
-from supportdesk.scheduling.business_hours import BusinessHours, parse_business_hours
-from supportdesk.scheduling.wording import date_text, date_time_text, opening_hours_text
-from supportdesk.platform.responses import get_responses
 from supportdesk.attendant.push import PushSender
 from supportdesk.platform.redaction import mask_phone
-from supportdesk.runtime import get_runtime
+from supportdesk.platform.responses import get_responses
 from supportdesk.platform.settings import Settings, get_settings
+from supportdesk.runtime import get_runtime
+from supportdesk.scheduling.appointment_time import TimeOutcome, parse_appointment_time
+from supportdesk.scheduling.appointments import create_request
+from supportdesk.scheduling.business_hours import BusinessHours, parse_business_hours
+from supportdesk.scheduling.wording import date_text, date_time_text, opening_hours_text
 
 logger = logging.getLogger(__name__)
 

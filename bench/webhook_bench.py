@@ -70,7 +70,7 @@ class ReplyClock:
              "messages": [{"id": f"wamid.BENCH{self._ids}"}]}
         )
 
-    def start(self) -> "ReplyClock":
+    def start(self) -> ReplyClock:
         def serve() -> None:
             self._loop = asyncio.new_event_loop()
             app = web.Application()

@@ -19,23 +19,21 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from supportdesk.scheduling import appointments
-
-from supportdesk.messaging import stream_events
 from supportdesk.attendant.alerts import PLATFORMS, register_device
-from supportdesk.handoff.desk import AttendantDesk, NotHolder, UnknownConversation
 from supportdesk.attendant.openapi import openapi_document
 from supportdesk.attendant.tokens import Attendant, TokenRejected, verify_token
-from supportdesk.messaging.housekeeping import Retention, run_housekeeping_loop
-from supportdesk.messaging.history import UnknownMessage, messages_from_events, page_after, with_delivery, with_pending
+from supportdesk.handoff.desk import AttendantDesk, NotHolder, UnknownConversation
+from supportdesk.handoff.state import ClaimRefused, timeouts_from
+from supportdesk.messaging import outbox, stream_events, tracker_bridge
 from supportdesk.messaging.conversations import list_conversations, load_conversation
+from supportdesk.messaging.history import UnknownMessage, messages_from_events, page_after, with_delivery, with_pending
+from supportdesk.messaging.housekeeping import Retention, run_housekeeping_loop
 from supportdesk.platform.database import DatabaseUnavailable
 from supportdesk.platform.http_errors import error_response
-from supportdesk.handoff.state import ClaimRefused, timeouts_from
-from supportdesk.runtime import get_runtime
 from supportdesk.platform.settings import get_settings
+from supportdesk.runtime import get_runtime
+from supportdesk.scheduling import appointments
 from supportdesk.whatsapp.limits import TEXT_MAX as MAX_REPLY_CHARS
-from supportdesk.messaging import outbox, tracker_bridge
 
 logger = logging.getLogger(__name__)
 

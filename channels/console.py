@@ -22,11 +22,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from supportdesk.console import simulator
-from supportdesk.platform.database import DatabaseUnavailable
 from supportdesk.platform import http_errors
+from supportdesk.platform.database import DatabaseUnavailable
 from supportdesk.platform.redaction import mask_phone
-from supportdesk.runtime import get_runtime
 from supportdesk.platform.settings import get_settings
+from supportdesk.runtime import get_runtime
 from supportdesk.whatsapp.signature import sign
 
 logger = logging.getLogger(__name__)

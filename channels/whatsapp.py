@@ -20,20 +20,20 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from supportdesk.messaging import outbox
-from supportdesk.platform.database import DatabaseUnavailable
-from supportdesk.platform.http_errors import error_response
-from supportdesk.whatsapp.graph_api import GraphApiClient
 from supportdesk.handoff.desk import tell_holder
+from supportdesk.messaging import outbox
 from supportdesk.messaging.inbox import store_delivery
 from supportdesk.messaging.inbox_worker import InboxWorker
 from supportdesk.messaging.outbox_sender import OutboxSender
-from supportdesk.platform.redaction import mask_phone
-from supportdesk.runtime import Runtime, get_runtime
-from supportdesk.platform.settings import get_settings
 from supportdesk.messaging.turn_processor import CHANNEL_NAME, TurnProcessor, drafts_for_replies
-from supportdesk.whatsapp.signature import SignatureCheck, check_signature, subscription_challenge
+from supportdesk.platform.database import DatabaseUnavailable
+from supportdesk.platform.http_errors import error_response
+from supportdesk.platform.redaction import mask_phone
+from supportdesk.platform.settings import get_settings
+from supportdesk.runtime import Runtime, get_runtime
+from supportdesk.whatsapp.graph_api import GraphApiClient
 from supportdesk.whatsapp.payload import MalformedPayload, WebhookDelivery, parse_webhook
+from supportdesk.whatsapp.signature import SignatureCheck, check_signature, subscription_challenge
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class WhatsAppInput(InputChannel):
             phone_number_id=phone_number_id or settings.whatsapp_phone_number_id,
         )
         self.process_messages = process_messages
-        self._workers: Optional["_Workers"] = None
+        self._workers: Optional[_Workers] = None
         self._stopping = False
 
     def get_output_channel(self) -> Optional[OutputChannel]:
@@ -232,7 +232,7 @@ class _Workers:
         self.sender_task = sender_task
 
     @classmethod
-    def start(cls, runtime: Runtime, on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Any) -> "_Workers":
+    def start(cls, runtime: Runtime, on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Any) -> _Workers:
         """Build and start the sender here and the worker on the dialogue loop."""
         owner = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         settings = runtime.settings

@@ -16,21 +16,21 @@ from supportdesk.platform.schema import migrate
 from supportdesk.platform.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from supportdesk.whatsapp.graph_api import GraphApiClient
     from supportdesk.attendant.push import PushSender
+    from supportdesk.whatsapp.graph_api import GraphApiClient
 
 
 class Runtime:
     """Database, Graph API client and the wake-up hooks of this process's background loops."""
 
     def __init__(self, settings: Settings) -> None:
-        from supportdesk.whatsapp.graph_api import GraphApiClient
         from supportdesk.platform.retry_policy import RetryPolicy
+        from supportdesk.whatsapp.graph_api import GraphApiClient
 
         self.settings = settings
         self.database = Database(settings.database_url)
         migrate(self.database)
-        self.graph: Optional["GraphApiClient"] = None
+        self.graph: Optional[GraphApiClient] = None
         if settings.whatsapp_sending_enabled:
             self.graph = GraphApiClient(
                 settings.whatsapp_api_url,
@@ -41,7 +41,7 @@ class Runtime:
         self.retry_policy = RetryPolicy(
             settings.graph_max_attempts, settings.graph_backoff_base_seconds, settings.graph_backoff_cap_seconds
         )
-        self._push_sender: Optional["PushSender"] = None
+        self._push_sender: Optional[PushSender] = None
         self._dialogue: Optional[DialogueThread] = None
         self._dialogue_lock = threading.Lock()
         self.agent: Any = None
@@ -49,7 +49,7 @@ class Runtime:
         self._wake_senders: List[Callable[[], None]] = []
 
     @property
-    def push_sender(self) -> "PushSender":
+    def push_sender(self) -> PushSender:
         """FCM (or the log without FCM settings), built once so its OAuth token is reused."""
         if self._push_sender is None:
             from supportdesk.attendant.push import build_push_sender

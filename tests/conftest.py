@@ -5,14 +5,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
-from supportdesk.runtime import reset_runtime
 from supportdesk.platform.settings import reset_settings_cache
+from supportdesk.runtime import reset_runtime
 
 if TYPE_CHECKING:
     from supportdesk.platform.database import Database
@@ -84,7 +83,7 @@ def redis_url() -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator["Database"]:
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """A migrated, empty database: the test runs once on SQLite and once on PostgreSQL."""
     from supportdesk.platform.database import Database
     from supportdesk.platform.schema import migrate

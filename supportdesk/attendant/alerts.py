@@ -12,9 +12,9 @@ import logging
 import time
 from typing import Any, List, Mapping, Optional
 
+from supportdesk.attendant.push import PushMessage, PushResult, PushSender
 from supportdesk.messaging.conversations import Conversation
 from supportdesk.platform.database import Database
-from supportdesk.attendant.push import PushMessage, PushResult, PushSender
 from supportdesk.platform.redaction import mask_phone
 from supportdesk.platform.responses import get_responses
 

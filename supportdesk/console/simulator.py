@@ -15,9 +15,9 @@ import time
 import uuid
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from supportdesk.platform.timestamps import iso_time
 from supportdesk.platform.database import Database
 from supportdesk.platform.settings import Settings
+from supportdesk.platform.timestamps import iso_time
 from supportdesk.whatsapp.limits import BUTTON_ID_MAX, TEXT_MAX
 
 WEBHOOK_PATH = "/webhooks/whatsapp/webhook"

@@ -21,11 +21,11 @@ from supportdesk.handoff import state as handoff
 from supportdesk.handoff.state import HandoffTimeouts, TimerKind, TransitionResult
 from supportdesk.messaging import outbox, stream_events
 from supportdesk.messaging.conversations import Conversation, load_conversation
+from supportdesk.messaging.tracker_bridge import text_of
 from supportdesk.platform.database import Database
 from supportdesk.platform.redaction import mask_phone
 from supportdesk.platform.responses import ResponseRenderer, get_responses
 from supportdesk.platform.timestamps import iso_time
-from supportdesk.messaging.tracker_bridge import text_of
 from supportdesk.whatsapp.rendering import render_bot_message, text_message
 
 logger = logging.getLogger(__name__)

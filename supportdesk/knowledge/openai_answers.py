@@ -86,7 +86,7 @@ class AiOutcome:
     total_tokens: int = 0
 
     @classmethod
-    def unavailable(cls, reason: str) -> "AiOutcome":
+    def unavailable(cls, reason: str) -> AiOutcome:
         """No usable answer, for `reason` (`no_api_key`, `timeout`, `rate_limited`, ...)."""
         return cls(kind=UNAVAILABLE, reason=reason)
 

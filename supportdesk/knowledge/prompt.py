@@ -154,7 +154,7 @@ def render_system_prompt(knowledge: Knowledge, customer_name: str, now: datetime
         "customer_name": customer_name,
         "now": now.strftime("%A %d %B %Y, %H:%M"),
     }
-    def fill(match: "re.Match[str]") -> str:
+    def fill(match: re.Match[str]) -> str:
         return values.get(match.group(1), match.group(0))
 
     return PLACEHOLDER_PATTERN.sub(fill, knowledge.prompt_template)

@@ -23,7 +23,7 @@ class DialogueThread:
         self._thread = threading.Thread(target=self._loop.run_forever, name="dialogue", daemon=True)
         self._thread.start()
 
-    def submit(self, coroutine: Awaitable[Any]) -> "concurrent.futures.Future[Any]":
+    def submit(self, coroutine: Awaitable[Any]) -> concurrent.futures.Future[Any]:
         """Start `coroutine` on the dialogue loop without waiting for it."""
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
 

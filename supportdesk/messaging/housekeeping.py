@@ -40,7 +40,7 @@ class Retention:
     push_log_days: int
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Retention":
+    def from_settings(cls, settings: Settings) -> Retention:
         """`INBOX_RETENTION_DAYS` and `PUSH_LOG_RETENTION_DAYS`."""
         return cls(settings.inbox_retention_days, settings.push_log_retention_days)
 

@@ -15,10 +15,10 @@ from typing import Callable, Optional
 from supportdesk.messaging import outbox
 from supportdesk.messaging.conversations import load_conversation
 from supportdesk.platform.database import Database
-from supportdesk.whatsapp.graph_api import GraphApiClient
-from supportdesk.whatsapp.graph_errors import AuthorizationError, GraphApiError
 from supportdesk.platform.redaction import mask_phone
 from supportdesk.platform.retry_policy import RetryPolicy
+from supportdesk.whatsapp.graph_api import GraphApiClient
+from supportdesk.whatsapp.graph_errors import AuthorizationError, GraphApiError
 
 logger = logging.getLogger(__name__)
 

@@ -17,15 +17,11 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
 
-from supportdesk.messaging import inbox
-
-from supportdesk.messaging import outbox
-
-from supportdesk.messaging import stream_events
-from supportdesk.messaging.history import bot_text
+from supportdesk.messaging import inbox, outbox, stream_events
 from supportdesk.messaging.conversations import load_conversation
-from supportdesk.platform.timestamps import iso_time
+from supportdesk.messaging.history import bot_text
 from supportdesk.platform.database import Database
+from supportdesk.platform.timestamps import iso_time
 from supportdesk.whatsapp.graph_api import GraphApiClient
 from supportdesk.whatsapp.rendering import choice_from_number, render_bot_message
 

@@ -35,7 +35,7 @@ class Cursor:
         self._raw = raw
         self._postgres = postgres
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> "Cursor":
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         """Run one statement."""
         if self._postgres:
             sql = sql.replace("%", "%%").replace("?", "%s")

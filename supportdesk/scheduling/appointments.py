@@ -7,8 +7,8 @@ import time
 from typing import Any, Dict, List, Optional
 
 from supportdesk.messaging import stream_events
-from supportdesk.platform.timestamps import iso_time
 from supportdesk.platform.database import Database
+from supportdesk.platform.timestamps import iso_time
 
 APPOINTMENT_CREATED = "appointment.created"
 APPOINTMENT_UPDATED = "appointment.updated"

@@ -9,12 +9,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionRequestHandoff, holding_response, outside_hours_response
 from supportdesk.attendant.alerts import register_device
-from supportdesk.scheduling.business_hours import parse_business_hours
-from supportdesk.messaging.conversations import load_conversation
 from supportdesk.attendant.push import PushResult
+from supportdesk.messaging.conversations import load_conversation
 from supportdesk.platform.responses import get_responses
-from supportdesk.runtime import get_runtime
 from supportdesk.platform.settings import Settings
+from supportdesk.runtime import get_runtime
+from supportdesk.scheduling.business_hours import parse_business_hours
 from tests.actions.said import said
 
 CUSTOMER = "447700900123"

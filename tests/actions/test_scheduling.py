@@ -7,12 +7,12 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.scheduling import ActionResetAppointment, ActionSubmitAppointment, ValidateAppointmentForm, reset_events
-from supportdesk.scheduling.appointments import list_appointments
 from supportdesk.attendant.alerts import register_device
 from supportdesk.attendant.push import PushResult
 from supportdesk.platform.responses import get_responses
-from supportdesk.runtime import get_runtime
 from supportdesk.platform.settings import Settings
+from supportdesk.runtime import get_runtime
+from supportdesk.scheduling.appointments import list_appointments
 from tests.actions.said import said
 
 CUSTOMER = "447700900123"

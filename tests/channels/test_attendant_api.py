@@ -10,14 +10,14 @@ import pytest
 from sanic import Sanic
 
 from channels.attendant import AttendantInput
-from supportdesk.scheduling import appointments
+from supportdesk.attendant.push import PushResult
+from supportdesk.attendant.tokens import mint_token
 from supportdesk.handoff import state as handoff
 from supportdesk.handoff.desk import AttendantDesk
-from supportdesk.attendant.tokens import mint_token
 from supportdesk.handoff.state import HandoffTimeouts
-from supportdesk.attendant.push import PushResult
-from supportdesk.runtime import get_runtime
 from supportdesk.platform.settings import reset_settings_cache
+from supportdesk.runtime import get_runtime
+from supportdesk.scheduling import appointments
 
 SECRET = "attendant-api-test-secret-0123456789"
 CUSTOMER = "16315551181"

@@ -37,8 +37,8 @@ async def test_ready_needs_a_loaded_model():
 
 async def test_ready_fails_while_the_database_is_down(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody:nothing@127.0.0.1:9/none")
-    from supportdesk.runtime import reset_runtime
     from supportdesk.platform.settings import reset_settings_cache
+    from supportdesk.runtime import reset_runtime
 
     reset_settings_cache()
     reset_runtime()

@@ -12,8 +12,8 @@ from channels.whatsapp import MAX_BODY_BYTES, WhatsAppInput
 from supportdesk.messaging import outbox
 from supportdesk.messaging.conversations import load_conversation
 from supportdesk.platform.database import DatabaseUnavailable
-from supportdesk.runtime import get_runtime, reset_runtime
 from supportdesk.platform.settings import reset_settings_cache
+from supportdesk.runtime import get_runtime, reset_runtime
 from supportdesk.whatsapp.signature import sign
 from tests.fixture_files import APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN, fixture_bytes, fixture_signature, webhook_fixture_names
 

@@ -208,7 +208,7 @@ def _message_problem(message: Any) -> Optional[str]:
         return "Invalid value at 'message'"
     if sum(1 for target in ("token", "topic", "condition") if message.get(target)) != 1:
         return "Exactly one of message.token, message.topic or message.condition must be set."
-    for index, (key, value) in enumerate((message.get("data") or {}).items()):
+    for index, value in enumerate((message.get("data") or {}).values()):
         if not isinstance(value, str):
             return f"Invalid value at 'message.data[{index}].value' (TYPE_STRING), {json.dumps(value)}"
     return None

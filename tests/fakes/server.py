@@ -15,7 +15,6 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from aiohttp import web
 
-
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -131,7 +130,7 @@ class LoopbackServer:
                 raise TimeoutError(f"expected {count} requests to {path_contains!r}, got {len(matching())}")
             return matching()
 
-    def start(self) -> "LoopbackServer":
+    def start(self) -> LoopbackServer:
         """Start serving on a free loopback port."""
         started = threading.Event()
 
@@ -165,7 +164,7 @@ class LoopbackServer:
         if self._thread is not None:
             self._thread.join(10)
 
-    def __enter__(self) -> "LoopbackServer":
+    def __enter__(self) -> LoopbackServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

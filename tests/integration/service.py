@@ -96,7 +96,7 @@ class RunningService:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "RunningService":
+    def start(self) -> RunningService:
         self.workdir.mkdir(parents=True, exist_ok=True)
         endpoints = self.workdir / "endpoints.yml"
         endpoints.write_text(

@@ -9,8 +9,8 @@ from supportdesk.attendant.alerts import (
     register_device,
     scheduling_push,
 )
-from supportdesk.messaging.conversations import Conversation
 from supportdesk.attendant.push import PushResult
+from supportdesk.messaging.conversations import Conversation
 from supportdesk.platform.responses import ResponseRenderer
 from supportdesk.runtime import get_runtime
 

@@ -7,11 +7,10 @@ import time
 
 import pytest
 
-from supportdesk.messaging import outbox
-
 from supportdesk.console import simulator
-from supportdesk.platform.settings import Settings
 from supportdesk.console.simulator import CustomerMessage, InvalidSimulatorMessage, parse_customer_message
+from supportdesk.messaging import outbox
+from supportdesk.platform.settings import Settings
 from supportdesk.whatsapp.payload import parse_webhook
 from tests.fixture_files import PHONE_NUMBER_ID, fixture_bytes
 
@@ -84,7 +83,7 @@ def test_each_message_gets_its_own_wamid():
 def test_encoded_body_keeps_unicode_as_utf8():
     message = CustomerMessage(CUSTOMER, "João", text="olá 👋")
     body = simulator.encode_body(simulator.build_webhook_body(message, None, "wamid.U", 1))
-    assert "olá 👋".encode("utf-8") in body and "João".encode("utf-8") in body
+    assert "olá 👋".encode() in body and "João".encode() in body
 
 
 def test_parse_text_message_and_default_name():

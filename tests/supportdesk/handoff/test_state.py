@@ -3,11 +3,10 @@
 import threading
 
 from supportdesk.handoff import state as handoff
-
+from supportdesk.handoff.state import ClaimRefused, HandoffTimeouts, TimerKind
 from supportdesk.messaging import stream_events
 from supportdesk.messaging.conversations import load_conversation
 from supportdesk.platform.database import Database
-from supportdesk.handoff.state import ClaimRefused, HandoffTimeouts, TimerKind
 from supportdesk.platform.schema import migrate
 
 CUSTOMER = "447700900123"

@@ -2,6 +2,7 @@ import datetime
 import json
 from pathlib import Path
 
+from supportdesk.knowledge.knowledge_base import Knowledge, KnowledgeSection
 from supportdesk.knowledge.prompt import (
     ATTENDANT,
     BOT,
@@ -16,7 +17,6 @@ from supportdesk.knowledge.prompt import (
     trim_to_budget,
     turns_from_events,
 )
-from supportdesk.knowledge.knowledge_base import Knowledge, KnowledgeSection
 from supportdesk.platform.settings import Settings
 
 TRACKERS = Path(__file__).resolve().parents[2] / "fixtures" / "trackers"

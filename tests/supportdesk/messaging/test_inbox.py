@@ -119,6 +119,6 @@ def test_retries_of_a_failing_message_back_off_exponentially_with_jitter(databas
     wamid = _store(database, fixture_bytes("inbound_text.json")).new_wamids[0]
     waits = []
     for draw in (1.0, 1.0, 0.5, 0.0):
-        inbox.record_failure(database, wamid, "boom", now=1000.0, rng=lambda: draw)
+        inbox.record_failure(database, wamid, "boom", now=1000.0, rng=lambda draw=draw: draw)
         waits.append(database.execute("SELECT retry_at FROM inbox_messages")[0]["retry_at"] - 1000.0)
     assert waits == [2.0, 4.0, 4.0, pytest.approx(1.6)]  # ceilings 2, 4, 8, 16 s; full jitter, at least 10 %

@@ -4,8 +4,8 @@ import json
 import time
 
 from supportdesk.messaging import outbox
-from supportdesk.platform.database import Database
 from supportdesk.messaging.inbox import store_delivery
+from supportdesk.platform.database import Database
 from supportdesk.whatsapp.payload import parse_webhook
 from tests.fixture_files import fixture_bytes
 

@@ -5,13 +5,12 @@ import time
 import pytest
 
 from supportdesk.handoff import state as handoff
-
 from supportdesk.messaging import outbox
-from supportdesk.platform.database import Database
-from supportdesk.whatsapp.graph_api import GraphApiClient
 from supportdesk.messaging.outbox_sender import OutboxSender
+from supportdesk.platform.database import Database
 from supportdesk.platform.retry_policy import RetryPolicy
 from supportdesk.platform.schema import migrate
+from supportdesk.whatsapp.graph_api import GraphApiClient
 from tests.fakes.fake_graph_api import FAKE_ACCESS_TOKEN, FakeGraphApi
 from tests.fixture_files import PHONE_NUMBER_ID
 

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from supportdesk.scheduling.business_hours import OpeningInterval, parse_business_hours
 from supportdesk.platform.settings import SettingsError
+from supportdesk.scheduling.business_hours import OpeningInterval, parse_business_hours
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 WEEKDAYS_AND_SATURDAY = "mon-fri 09:00-18:00; sat 09:00-13:00"

@@ -6,16 +6,16 @@ import logging
 import pytest
 
 from supportdesk.whatsapp.graph_api import GraphApiClient, MessageLimitError
-from supportdesk.whatsapp.rendering import text_message
 from supportdesk.whatsapp.graph_errors import (
     AuthorizationError,
-    ReEngagementError,
     RecipientError,
+    ReEngagementError,
     RequestError,
     ServerError,
     ThrottlingError,
     TransportError,
 )
+from supportdesk.whatsapp.rendering import text_message
 from tests.fakes.fake_graph_api import FAKE_ACCESS_TOKEN, FakeGraphApi
 from tests.fixture_files import PHONE_NUMBER_ID, fixture_bytes
 
