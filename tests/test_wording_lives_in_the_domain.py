@@ -50,16 +50,6 @@ _REGEX_FUNCTIONS = {"compile", "search", "match", "fullmatch", "sub", "subn", "s
 
 # Sentence-like literals that stay in Python, as (module, text); an f-string's values show as `{}`.
 ALLOWED: Set[Tuple[str, str]] = {
-    # moved by the lead/whatsapp agent (their modules are being edited; remove each entry once its text moves)
-    ("supportdesk/whatsapp/rendering.py", "Please choose:"),
-    ("supportdesk/whatsapp/payload.py", "🎤 Voice message"),  # message previews attendants read
-    ("supportdesk/whatsapp/payload.py", "Removed a reaction"),
-    ("supportdesk/whatsapp/payload.py", "⚙️ Customer changed {}"),
-    ("supportdesk/whatsapp/payload.py", "phone number"),
-    ("supportdesk/whatsapp/payload.py", "WhatsApp id"),
-    ("supportdesk/whatsapp/payload.py", "account details"),
-    ("supportdesk/whatsapp/payload.py", "👋 Opened the chat"),
-    ("supportdesk/whatsapp/payload.py", "🔘 Button reply"),
     # Protocol text nobody reads as a sentence: Server-Sent Events framing (":" lines are comments) and a header.
     ("channels/attendant.py", "id: {}\nevent: {}\ndata: {}\n\n"),
     ("channels/attendant.py", "retry: 3000\n: connected as {}\n\n"),

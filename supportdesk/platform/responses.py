@@ -16,9 +16,10 @@ from typing import Any, Dict, List, Mapping, Optional
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 
 from supportdesk.platform.domain_importer import domain_paths
-from supportdesk.platform.settings import PROJECT_ROOT
 
 CHANNEL = "whatsapp"
+# The domain files ship with the code (like the model they train), so they are found beside it.
+SHARED_DOMAIN = Path(__file__).resolve().parents[2] / "domain.yml"
 
 
 class MissingResponse(KeyError):
@@ -36,24 +37,29 @@ class ResponseRenderer:
         """Every response name the domain defines."""
         return sorted(self._responses)
 
-    def render(self, name: str, slots: Optional[Mapping[str, Any]] = None, **values: Any) -> Dict[str, Any]:
-        """The message for response `name` (text, buttons, ...), with slots and `values` filled in."""
-        message = self._generator.generate_from_slots(name, dict(slots or {}), CHANNEL, **values)
+    def render(
+        self, response_name: str, slots: Optional[Mapping[str, Any]] = None, /, **values: Any
+    ) -> Dict[str, Any]:
+        """The message for `response_name` (text, buttons, ...), with slots and `values` filled in.
+
+        The name and slots are positional-only, so any placeholder (`{name}` too) can be a value.
+        """
+        message = self._generator.generate_from_slots(response_name, dict(slots or {}), CHANNEL, **values)
         if message is None:
-            raise MissingResponse(name)
-        message["utter_action"] = name
+            raise MissingResponse(response_name)
+        message["utter_action"] = response_name
         return message
 
-    def text(self, name: str, slots: Optional[Mapping[str, Any]] = None, **values: Any) -> str:
-        """Only the text of response `name`."""
-        return str(self.render(name, slots, **values).get("text") or "")
+    def text(self, response_name: str, slots: Optional[Mapping[str, Any]] = None, /, **values: Any) -> str:
+        """Only the text of `response_name`."""
+        return str(self.render(response_name, slots, **values).get("text") or "")
 
 
-def load_responses(project_root: Path = PROJECT_ROOT) -> ResponseRenderer:
+def load_responses(shared_domain: Path = SHARED_DOMAIN) -> ResponseRenderer:
     """The responses of `domain.yml` merged with `domain/`, as training sees them."""
     from rasa.shared.core.domain import Domain
 
-    paths = domain_paths(str(project_root / "domain.yml"))
+    paths = domain_paths(str(shared_domain))
     return ResponseRenderer(Domain.load([str(path) for path in paths]).responses)
 
 

@@ -52,7 +52,6 @@ _KIND_OF_TYPE["unknown"] = MessageKind.UNSUPPORTED  # older payloads' name for u
 _MEDIA_KINDS = (MessageKind.IMAGE, MessageKind.AUDIO, MessageKind.VIDEO, MessageKind.DOCUMENT, MessageKind.STICKER)
 _CAPTIONED_KINDS = (MessageKind.IMAGE, MessageKind.VIDEO, MessageKind.DOCUMENT)
 _NO_TURN_KINDS = (MessageKind.REACTION, MessageKind.SYSTEM, MessageKind.REQUEST_WELCOME)
-_MEDIA_LABELS = {"image": "📷 Photo", "video": "🎥 Video", "document": "📄 Document", "sticker": "💟 Sticker"}
 
 
 @dataclass(frozen=True)
@@ -182,7 +181,9 @@ class InboundMessage:
     @property
     def preview(self) -> str:
         """One short line for attendants' lists (`📷 Photo: caption`), at most 80 characters."""
-        text = " ".join(_preview_text(self).split())
+        from supportdesk.whatsapp.previews import preview_text  # its wording comes from the domain
+
+        text = " ".join(preview_text(self).split())
         return text if len(text) <= PREVIEW_MAX_CHARS else text[: PREVIEW_MAX_CHARS - 1] + "…"
 
     def metadata(self) -> Dict[str, Any]:
@@ -435,37 +436,6 @@ def _reply_text(reply: Optional[Reply]) -> str:
     if reply.id and reply.id.startswith("/"):
         return reply.id
     return _typed_by_customer(reply.title) or _typed_by_customer(reply.id) or SHARE_MEDIA
-
-
-def _preview_text(message: InboundMessage) -> str:
-    kind, media = message.kind, message.media
-    if kind is MessageKind.TEXT:
-        return message.text or ""
-    if media is not None:
-        label = "🎵 Audio" if kind is MessageKind.AUDIO else _MEDIA_LABELS[kind.value]
-        label = "🎤 Voice message" if media.voice else label
-        detail = media.caption or (media.filename if kind is MessageKind.DOCUMENT else None)
-        return f"{label}: {detail}" if detail else label
-    if message.location is not None:
-        detail = message.location.name or message.location.address
-        return f"📍 Location: {detail}" if detail else "📍 Location"
-    if message.reaction is not None:
-        return "Removed a reaction" if message.reaction.removed else f"Reacted {message.reaction.emoji}"
-    if message.reply is not None:
-        return f"🔘 {message.reply.title or message.reply.id}"
-    if kind is MessageKind.CONTACTS:
-        names = [_text(_dict(card.get("name")).get("formatted_name")) for card in message.contacts]
-        return f"👤 Contact: {names[0]}" if len(names) == 1 and names[0] else f"👤 Contacts ({len(names)})"
-    if kind is MessageKind.ORDER:
-        count = len(_list(_dict(message.order).get("product_items")))
-        return f"🛒 Order ({count} item{'' if count == 1 else 's'})"
-    if kind is MessageKind.SYSTEM:
-        what = {"user_changed_number": "phone number", "user_changed_user_id": "WhatsApp id"}
-        return f"⚙️ Customer changed {what.get(message.system.type if message.system else None, 'account details')}"
-    if kind is MessageKind.REQUEST_WELCOME:
-        return "👋 Opened the chat"
-    detail = f" ({message.unsupported_type})" if message.unsupported_type else ""
-    return f"❓ Unsupported message{detail}" if kind is MessageKind.UNSUPPORTED else "🔘 Button reply"
 
 
 def _text(value: Any) -> Optional[str]:

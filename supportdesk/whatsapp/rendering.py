@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from supportdesk.platform.responses import get_responses
 from supportdesk.whatsapp.limits import (
     BUTTON_ID_MAX,
     BUTTON_TITLE_MAX,
@@ -28,9 +29,6 @@ from supportdesk.whatsapp.limits import (
 
 logger = logging.getLogger(__name__)
 
-LIST_BUTTON_LABEL = "Options"
-LIST_SECTION_TITLE = "Options"
-DEFAULT_PROMPT = "Please choose:"
 ELLIPSIS = "\u2026"
 
 # Breaking whitespace: `\s` minus the no-break spaces, which ask not to be split at.
@@ -148,9 +146,14 @@ def _render_choices(text: str, choices: List[_Choice]) -> List[RenderedMessage]:
     return _numbered_menu(text, choices)
 
 
+def _wording(response_name: str) -> str:
+    """Words the renderer adds itself (prompt, list button) come from the domain like every other text."""
+    return get_responses().text(response_name)
+
+
 def _interactive(text: str, action: Dict[str, Any], kind: str) -> List[RenderedMessage]:
     """Overflow text first, then the interactive message with a body of at most 1024 characters."""
-    overflow, body = _split_tail(text or DEFAULT_PROMPT, INTERACTIVE_BODY_MAX)
+    overflow, body = _split_tail(text or _wording("utter_choice_prompt"), INTERACTIVE_BODY_MAX)
     message = {"type": "interactive", "interactive": {"type": kind, "body": {"text": body}, "action": action}}
     return _texts(overflow) + [RenderedMessage(message)]
 
@@ -169,13 +172,14 @@ def _list_action(choices: List[_Choice]) -> Dict[str, Any]:
             row["title"] = choice.title[: ROW_TITLE_MAX - 1].rstrip() + ELLIPSIS
             row["description"] = choice.title
         rows.append(row)
-    return {"button": LIST_BUTTON_LABEL, "sections": [{"title": LIST_SECTION_TITLE, "rows": rows}]}
+    label = _wording("utter_choice_list_button")
+    return {"button": label, "sections": [{"title": label, "rows": rows}]}
 
 
 def _numbered_menu(text: str, choices: List[_Choice]) -> List[RenderedMessage]:
     """The text, then "1. Title" lines; the last part remembers the payloads in order."""
     menu = "\n".join(f"{number}. {choice.title}" for number, choice in enumerate(choices, start=1))
-    messages = _texts(f"{text or DEFAULT_PROMPT}\n\n{menu}")
+    messages = _texts(f"{text or _wording('utter_choice_prompt')}\n\n{menu}")
     payloads = tuple(choice.payload for choice in choices)
     messages[-1] = RenderedMessage(messages[-1].message, payloads)
     return messages
