@@ -13,7 +13,8 @@ from typing import Iterator
 
 import pytest
 
-from tests.integration.service import PROJECT, RunningService, service_env
+from tests.browser.pages import InboxPage, SimulatorPage
+from tests.integration.service import PROJECT, RunningService, attendant_token, service_env
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -38,9 +39,12 @@ def _credentials() -> str:
     return text if CONSOLE_CHANNEL in text else f"{text.rstrip()}\n\n{CONSOLE_CHANNEL}\n"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def console_service(tmp_path_factory) -> Iterator[RunningService]:
-    """The real service on SQLite, simulator on, no Graph token: replies are logged for the simulator."""
+    """The real service on SQLite, simulator on, no Graph token: replies are logged for the simulator.
+
+    One for the whole run (starting Rasa is slow): tests keep apart by using customers of their own.
+    """
     _require_browser()
     tmp_path = tmp_path_factory.mktemp("console")
     env = service_env(f"sqlite:///{tmp_path / 'console.db'}", "http://127.0.0.1:9/v24.0", SIMULATOR_ENABLED="true")
@@ -51,9 +55,9 @@ def console_service(tmp_path_factory) -> Iterator[RunningService]:
         service.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser(tmp_path_factory):
-    """One headless Chromium for the module; each test opens the windows it needs."""
+    """One headless Chromium for the run; each test opens the windows it needs (closed after it)."""
     _require_browser()
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -73,6 +77,28 @@ def browser(tmp_path_factory):
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture
+def simulator(browser, console_service) -> Iterator[SimulatorPage]:
+    """The simulator in a window of its own."""
+    page = SimulatorPage(browser, 480, 900)
+    try:
+        yield page.open(console_service.url)
+    finally:
+        page.close()
+
+
+@pytest.fixture
+def inbox(browser, console_service) -> Iterator[InboxPage]:
+    """The inbox in a window of its own, signed in as the attendant `ana`."""
+    page = InboxPage(browser, 1280, 900)
+    try:
+        page.open(console_service.url)
+        page.sign_in(attendant_token("ana"))
+        yield page
+    finally:
+        page.close()
 
 
 def save_screenshot(driver, name: str, readme_name: str = "") -> Path:

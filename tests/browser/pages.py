@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable, List, TypeVar
 
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
@@ -12,6 +13,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 T = TypeVar("T")
 TURN_TIMEOUT = 45.0  # one dialogue turn through webhook, worker, actions and outbox on a 2-core machine
+PROBE = (Path(__file__).parent / "probe.js").read_text()
 
 
 class Window:
@@ -22,6 +24,12 @@ class Window:
         driver.switch_to.new_window("window")
         self.handle = driver.current_window_handle
         driver.set_window_size(width, height)
+
+    def close(self) -> None:
+        """Close this window (its page's streams and timers end with it)."""
+        if self.handle in self.driver.window_handles:
+            self.focus().close()
+        self.driver.switch_to.window(self.driver.window_handles[0])
 
     def focus(self) -> WebDriver:
         if self.driver.current_window_handle != self.handle:
@@ -64,11 +72,25 @@ class Window:
     def script(self, source: str, *args):
         return self.focus().execute_script(source, *args)
 
+    def install_probe(self) -> None:
+        """Put tests/browser/probe.js into the page: `window.__probe` holds timers and fetch answers."""
+        self.script(PROBE)
+        assert self.script("return typeof window.__probe") == "object"
+
+    def probe(self, call: str, *args):
+        """The value of `window.__probe.<call>`, e.g. `probe("log()")`; `arguments[i]` are `args`."""
+        return self.script(f"return window.__probe.{call};", *args)
+
+    def requests_to(self, fragment: str, method: str = "GET", from_index: int = 0) -> List[dict]:
+        """The page's fetch() calls whose URL contains `fragment`, from the probe's log."""
+        return [entry for entry in self.probe("log(arguments[0])", from_index)
+                if fragment in entry["url"] and entry["method"] == method]
+
 
 class SimulatorPage(Window):
     """The WhatsApp simulator, as a customer uses it."""
 
-    def open(self, base_url: str) -> "SimulatorPage":
+    def open(self, base_url: str) -> SimulatorPage:
         self.focus().get(f"{base_url}/console/simulator")
         self.wait(lambda d: self.css("#customer-summary").text, "the simulator's start")
         return self
@@ -118,10 +140,25 @@ class SimulatorPage(Window):
 class InboxPage(Window):
     """The attendant inbox, as an attendant uses it."""
 
-    def open(self, base_url: str) -> "InboxPage":
+    def open(self, base_url: str) -> InboxPage:
         self.focus().get(f"{base_url}/console/")
         self.wait(lambda d: self.css("#token").is_displayed(), "the sign-in form")
         return self
+
+    def sign_out(self) -> None:
+        self.css("#sign-out").click()
+        self.wait(lambda d: self.css("#sign-in").is_displayed() and not self.css("#desk").is_displayed(), "signing out")
+
+    def appointment(self, appointment_id: int):
+        items = self.all(f'li.appointment[data-id="{appointment_id}"]')
+        return items[0] if items else None
+
+    def appointment_part(self, appointment_id: int, selector: str):
+        return self.css(f'li.appointment[data-id="{appointment_id}"] {selector}')
+
+    def wait_appointment(self, appointment_id: int, listed: bool = True) -> None:
+        self.wait(lambda d: (self.appointment(appointment_id) is not None) == listed,
+                  f"appointment request {appointment_id} {'listed' if listed else 'gone from the list'}")
 
     def sign_in(self, token: str) -> None:
         self.css("#token").send_keys(token)

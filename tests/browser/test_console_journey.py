@@ -7,33 +7,13 @@ enters through the signed WhatsApp webhook. Screenshots go to results/screenshot
 
 from __future__ import annotations
 
-import time
-import uuid
-
-import pytest
-
-from supportdesk.messaging import outbox
-from supportdesk.platform.database import Database
+from tests.browser.backend import queue_bot_messages
 from tests.browser.conftest import save_screenshot
-from tests.browser.pages import InboxPage, SimulatorPage
-from tests.integration.service import attendant_token
 
 GREETING = "I'm the virtual assistant"
 HOLDING = "asked a person from our team"
 RELEASED = "back with the virtual assistant"
 XSS = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2"> is this shown as text?'
-
-
-@pytest.fixture
-def simulator(browser, console_service) -> SimulatorPage:
-    return SimulatorPage(browser, 480, 900).open(console_service.url)
-
-
-@pytest.fixture
-def inbox(browser, console_service) -> InboxPage:
-    page = InboxPage(browser, 1280, 900).open(console_service.url)
-    page.sign_in(attendant_token("ana"))
-    return page
 
 
 def test_customer_reaches_a_person_and_goes_back_to_the_bot(simulator, inbox):
@@ -99,7 +79,7 @@ def test_simulator_shows_buttons_lists_and_menus_and_sends_the_choices(simulator
     simulator.use_customer(customer, "Jo Button")
     simulator.send("hello")
     simulator.wait_business(GREETING)
-    queue_bot_messages(console_service.env["DATABASE_URL"], customer, [
+    queue_bot_messages(console_service, customer, [
         {"type": "text", "text": {"body": "Pick one:\n\n1. Prices\n2. Opening hours"}},
         {"type": "interactive", "interactive": {"type": "list", "body": {"text": "What would you like?"}, "action": {
             "button": "Options", "sections": [{"title": "Options", "rows": [
@@ -119,43 +99,3 @@ def test_simulator_shows_buttons_lists_and_menus_and_sends_the_choices(simulator
 
     simulator.tap_button("Talk to a person")
     simulator.wait_business(HOLDING)
-
-
-def queue_bot_messages(database_url: str, customer: str, messages: list) -> None:
-    """Queue bot messages the way a turn does; the service's outbox sender logs them for the simulator."""
-    database = Database(database_url)
-    try:
-        batch = f"wamid.TEST{uuid.uuid4().hex}"
-        drafts = [outbox.OutboxDraft(customer, message, "bot", answers_wamid=batch, seq=seq)
-                  for seq, message in enumerate(messages)]
-        with database.transaction() as cursor:
-            outbox.enqueue(cursor, drafts, time.time())
-    finally:
-        database.close()
-
-
-SSE_CHUNKS = ['id: 5\nevent: message.created\ndata: {"a"', ':1}\n\r', '\n: heartbeat\nretry: 100\nid: 6\ndata: x\ndata: y\n\n']
-SSE_SCRIPT = """
-const [chunks, done] = [arguments[0], arguments[arguments.length - 1]];
-Promise.all([import('/console/js/sse.js'), import('/console/js/dom.js')]).then(([sse, dom]) => {
-  const events = [], retries = [];
-  const parser = new sse.SseParser((event) => events.push(event), (ms) => retries.push(ms));
-  chunks.forEach((chunk) => parser.push(chunk));
-  const box = document.createElement('p');
-  box.append(dom.formattedText('*bold* _it_ a*b*c <i>x</i>'));
-  done({events, retries, html: box.innerHTML, link: dom.safeLink('javascript:alert(1)')});
-}).catch((error) => done({error: String(error)}));
-"""
-
-
-def test_stream_parser_and_formatting_in_the_browser(browser, console_service):
-    page = InboxPage(browser, 800, 600).open(console_service.url)
-    result = page.focus().execute_async_script(SSE_SCRIPT, SSE_CHUNKS)
-    assert result.get("error") is None, result
-    assert result["events"] == [
-        {"id": "5", "event": "message.created", "data": '{"a":1}'},
-        {"id": "6", "event": "message", "data": "x\ny"},
-    ]
-    assert result["retries"] == [100]
-    assert result["html"] == "<strong>bold</strong> <em>it</em> a*b*c &lt;i&gt;x&lt;/i&gt;"
-    assert result["link"] is None
