@@ -12,7 +12,9 @@ const PAGE_SIZE = 200; // the server's page: a full page means more may follow
 const WA_ID = /^[1-9][0-9]{5,14}$/;
 
 const $ = (id) => document.getElementById(id);
-const state = { customer: null, after: 0, shown: new Set(), generation: 0, timer: null, polling: false, again: false };
+// The chat of the customer being simulated. Switching customer stops it for good (no timer left,
+// its request in flight cancelled, late answers ignored) and starts a new one.
+let chat = null;
 
 // ---- the simulated customer -----------------------------------------------------------------
 
@@ -32,37 +34,52 @@ function loadCustomer() {
 }
 
 function useCustomer(customer) {
-  state.customer = customer;
+  if (chat) stopChat(chat);
   localStorage.setItem(CUSTOMER_KEY, JSON.stringify(customer));
   $("customer-summary").textContent = `${customer.name} (+${customer.wa_id})`;
   $("customer-wa-id").value = customer.wa_id;
   $("customer-name").value = customer.name;
-  state.generation += 1;
-  state.after = 0;
-  state.shown = new Set();
   clear($("chat"));
-  loadHistory(state.generation);
+  problem("");
+  chat = {
+    customer,
+    after: 0, // the outbox id the next poll starts after
+    shown: new Set(), // outbox ids already drawn
+    loaded: false, // polls start once the history is drawn
+    timer: null,
+    polling: false,
+    again: false,
+    requests: new AbortController(),
+    stopped: false,
+  };
+  loadHistory(chat);
 }
 
-function sentLog() {
+function stopChat(old) {
+  old.stopped = true;
+  clearTimeout(old.timer);
+  old.requests.abort();
+}
+
+function sentLog(customer) {
   try {
-    return JSON.parse(sessionStorage.getItem(SENT_KEY + state.customer.wa_id) || "[]");
+    return JSON.parse(sessionStorage.getItem(SENT_KEY + customer.wa_id) || "[]");
   } catch {
     return [];
   }
 }
 
-function remember(record) {
-  const log = sentLog().filter((r) => r.key !== record.key);
+function remember(customer, record) {
+  const log = sentLog(customer).filter((r) => r.key !== record.key);
   log.push(record);
-  sessionStorage.setItem(SENT_KEY + state.customer.wa_id, JSON.stringify(log.slice(-200)));
+  sessionStorage.setItem(SENT_KEY + customer.wa_id, JSON.stringify(log.slice(-200)));
 }
 
 // ---- drawing ---------------------------------------------------------------------------------
 
 function scrollToEnd() {
-  const chat = $("chat");
-  chat.scrollTop = chat.scrollHeight;
+  const box = $("chat");
+  box.scrollTop = box.scrollHeight;
 }
 
 function customerEntry(record) {
@@ -89,10 +106,10 @@ function businessEntry(row) {
   });
 }
 
-function showBusiness(rows) {
+function showBusiness(current, rows) {
   for (const row of rows) {
-    if (state.shown.has(row.id)) continue;
-    state.shown.add(row.id);
+    if (current.shown.has(row.id)) continue;
+    current.shown.add(row.id);
     $("chat").append(businessEntry(row));
   }
   if (rows.length) scrollToEnd();
@@ -101,73 +118,76 @@ function showBusiness(rows) {
 function problem(text) {
   $("problem").textContent = text || "";
   $("problem").hidden = !text;
+  if (!text) delete $("problem").dataset.kind;
 }
 
 // ---- talking to the server ---------------------------------------------------------------------
 
-async function fetchReplies(after) {
-  const query = new URLSearchParams({ wa_id: state.customer.wa_id, after: String(after) });
-  const answer = await fetch(`${API}?${query}`, { cache: "no-store" });
+async function fetchReplies(current, after) {
+  const query = new URLSearchParams({ wa_id: current.customer.wa_id, after: String(after) });
+  const answer = await fetch(`${API}?${query}`, { cache: "no-store", signal: current.requests.signal });
   const data = await answer.json().catch(() => ({}));
   if (!answer.ok) throw new Error(data.message || `The server answered ${answer.status}.`);
   return data;
 }
 
-async function loadHistory(generation) {
+async function loadHistory(current) {
   let rows = [];
   let after = 0;
   try {
     for (;;) {
-      const page = await fetchReplies(after);
+      const page = await fetchReplies(current, after);
       rows = rows.concat(page.messages);
       const moved = page.after !== after;
       after = page.after;
       if (page.messages.length < PAGE_SIZE || !moved) break;
     }
   } catch (error) {
-    problem(error.message);
+    if (!current.stopped) problem(error.message);
   }
-  if (generation !== state.generation) return;
+  if (current.stopped) return;
   const entries = [
-    ...rows.filter((row) => !state.shown.has(row.id)).map((row) => ({ time: row.created_at, node: () => { state.shown.add(row.id); return businessEntry(row); } })),
-    ...sentLog().map((record) => ({ time: record.time, node: () => customerEntry(record) })),
+    ...rows.filter((row) => !current.shown.has(row.id)).map((row) => ({ time: row.created_at, node: () => { current.shown.add(row.id); return businessEntry(row); } })),
+    ...sentLog(current.customer).map((record) => ({ time: record.time, node: () => customerEntry(record) })),
   ].sort((a, b) => String(a.time).localeCompare(String(b.time)));
   for (const entry of entries) $("chat").append(entry.node());
-  state.after = Math.max(state.after, after);
+  current.after = Math.max(current.after, after);
+  current.loaded = true;
   scrollToEnd();
-  schedulePoll(POLL_MS);
+  schedulePoll(current, POLL_MS);
 }
 
-async function poll() {
-  if (state.polling) {
-    state.again = true;
+async function poll(current) {
+  if (current.polling) {
+    current.again = true;
     return;
   }
-  state.polling = true;
-  const generation = state.generation;
+  current.polling = true;
   try {
-    const page = await fetchReplies(state.after);
-    if (generation === state.generation) {
-      showBusiness(page.messages);
-      state.after = page.after;
-      if ($("problem").dataset.kind === "poll") problem("");
-    }
+    const page = await fetchReplies(current, current.after);
+    if (current.stopped) return;
+    showBusiness(current, page.messages);
+    current.after = page.after;
+    if ($("problem").dataset.kind === "poll") problem("");
   } catch (error) {
+    if (current.stopped) return; // cancelled by the switch, or a late failure of the old customer
     problem(`${error.message} Retrying…`);
     $("problem").dataset.kind = "poll";
   } finally {
-    state.polling = false;
+    current.polling = false;
   }
-  schedulePoll(state.again ? 0 : POLL_MS);
-  state.again = false;
+  schedulePoll(current, current.again ? 0 : POLL_MS);
+  current.again = false;
 }
 
-function schedulePoll(delay) {
-  clearTimeout(state.timer);
-  state.timer = setTimeout(poll, delay);
+function schedulePoll(current, delay) {
+  if (current.stopped || !current.loaded) return;
+  clearTimeout(current.timer);
+  current.timer = setTimeout(() => poll(current), delay);
 }
 
 async function send(payload, label) {
+  const current = chat;
   const record = { key: `${Date.now()}-${Math.random().toString(36).slice(2)}`, text: label, time: new Date().toISOString(), state: "sending" };
   const item = customerEntry(record);
   $("chat").append(item);
@@ -176,21 +196,25 @@ async function send(payload, label) {
     const answer = await fetch(API, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ ...payload, wa_id: state.customer.wa_id, name: state.customer.name }),
+      body: JSON.stringify({ ...payload, wa_id: current.customer.wa_id, name: current.customer.name }),
     });
     const data = await answer.json().catch(() => ({}));
     if (!answer.ok) throw new Error(data.message || `The server answered ${answer.status}.`);
     record.state = "sent";
-    problem("");
   } catch (error) {
     record.state = "failed";
     record.reason = error.message;
-    problem(`Not sent: ${error.message}`);
+  }
+  remember(current.customer, record);
+  if (current.stopped) return; // sent as the customer before the switch: their chat is no longer shown
+  if (record.state === "failed") {
+    problem(`Not sent: ${record.reason}`);
     $("problem").dataset.kind = "send";
+  } else {
+    problem("");
   }
   item.replaceWith(customerEntry(record));
-  remember(record);
-  schedulePoll(300);
+  schedulePoll(current, 300);
 }
 
 function sendReply(reply, kind) {
