@@ -1,21 +1,10 @@
 // Rendering of the inbox's parts: queue, history and appointments. Text goes in as textContent.
 
+import { deliveryLabel } from "./delivery-status.js";
 import { clear, clockTime, el, elapsed, formattedText } from "./dom.js";
 
 const STATUS_ORDER = { waiting: 0, human: 1, bot: 2, closed: 3 };
 const STATUS_LABEL = { waiting: "Waiting", human: "With a person", bot: "Bot", closed: "Closed" };
-
-// Delivery of attendant and system messages: [visible mark, words for everyone].
-const DELIVERY = {
-  pending: ["🕓", "sending"],
-  sending: ["🕓", "sending"],
-  sent: ["✓", "sent"],
-  delivered: ["✓✓", "delivered"],
-  read: ["✓✓", "read"],
-  logged: ["✓", "logged, not sent (no WhatsApp token: the simulator shows it)"],
-  failed: ["⚠", "not delivered"],
-  suppressed: ["⊘", "not sent"],
-};
 
 /** Waiting first (longest wait on top), then held, bot and closed, each newest activity first. */
 export function sortConversations(conversations) {
@@ -75,7 +64,7 @@ export function renderQueue(list, conversations, selectedId, me, onSelect) {
 
 function deliveryMark(message) {
   if (!message.status) return null;
-  const [mark, words] = DELIVERY[message.status] || ["", message.status];
+  const { mark, words } = deliveryLabel(message.status);
   const reason = message.status === "failed" && message.status_reason ? `: ${message.status_reason}` : "";
   return el(
     "span",

@@ -1,6 +1,7 @@
 // The attendant inbox: sign in with a token, watch the queue live, claim, reply, release.
 
 import { API_BASE, ApiError, attendantApi, tokenClaims, tokenStore } from "./api.js";
+import { isStepBack } from "./delivery-status.js";
 import { displayName, messageItem, renderAppointments, renderHistory, renderQueue } from "./inbox-views.js";
 import { alertAttendant, notice, offerSimulator, setUpNotices } from "./notices.js";
 import { openStream } from "./sse.js";
@@ -8,8 +9,6 @@ import { openStream } from "./sse.js";
 const $ = (id) => document.getElementById(id);
 const REFRESH_DEBOUNCE_MS = 400;
 const CLOCK_TICK_MS = 15000;
-// Delivery only moves forward; a late answer must not turn "read" back into "pending".
-const STATUS_RANK = { pending: 0, sending: 1, sent: 2, logged: 2, delivered: 3, read: 4, failed: 5, suppressed: 5 };
 
 const state = {
   me: null,
@@ -175,7 +174,7 @@ function upsertMessage(message) {
   } else {
     const known = state.messages[index];
     const merged = { ...known, ...message };
-    if ((STATUS_RANK[known.status] ?? -1) > (STATUS_RANK[message.status] ?? -1)) {
+    if (isStepBack(known.status, message.status)) {
       Object.assign(merged, { status: known.status, status_reason: known.status_reason }); // events can overtake
     }
     state.messages[index] = merged;

@@ -1,4 +1,4 @@
-"""Console modules run in the browser itself: the stream parser and formatting."""
+"""Console modules run in the browser itself: the stream parser, formatting, delivery states."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Iterator
 
 import pytest
 
+from supportdesk.attendant.openapi import openapi_document
 from tests.browser.pages import InboxPage
 
 
@@ -51,3 +52,31 @@ def test_stream_parser_and_formatting_in_the_browser(page):
     assert result["retries"] == [100]
     assert result["html"] == "<strong>bold</strong> <em>it</em> a*b*c &lt;i&gt;x&lt;/i&gt;"
     assert result["link"] is None
+
+
+DELIVERY_SCRIPT = """
+const delivery = await import('/console/js/delivery-status.js');
+const states = [...delivery.DELIVERY_STATUSES];
+done({
+  states,
+  ranks: states.map(delivery.deliveryRank),
+  unknown: [delivery.deliveryRank('played'), delivery.deliveryRank(undefined), delivery.deliveryRank('toString')],
+  stepsBack: [['read', 'delivered'], ['delivered', 'read'], ['failed', 'read'], ['sent', 'logged'], ['sent', 'pending']]
+    .map(([known, incoming]) => delivery.isStepBack(known, incoming)),
+  words: states.map((state) => delivery.deliveryLabel(state).words),
+});
+"""
+
+
+def test_delivery_states_are_the_apis_in_delivery_order(page):
+    result = run_module_script(page, DELIVERY_SCRIPT)
+    api_states = openapi_document()["components"]["schemas"]["Message"]["properties"]["status"]["enum"]
+    assert sorted(result["states"]) == sorted(api_states)
+    assert list(zip(result["states"], result["ranks"])) == [
+        ("pending", 0), ("sending", 1), ("sent", 2), ("logged", 2), ("delivered", 3), ("read", 4),
+        ("failed", 5), ("suppressed", 5),
+    ]
+    assert result["unknown"] == [-1, -1, -1]
+    assert result["stepsBack"] == [True, False, True, False, True]
+    assert result["words"] == ["sending", "sending", "sent", "logged, not sent (no WhatsApp token: the simulator shows it)",
+                               "delivered", "read", "not delivered", "not sent"]

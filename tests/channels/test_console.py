@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -13,10 +14,10 @@ from sanic import Sanic
 from channels.console import CONTENT_SECURITY_POLICY, STATIC_ROOT, ConsoleInput, static_file
 from channels.whatsapp import WhatsAppInput
 from supportdesk.messaging import outbox
-from supportdesk.runtime import get_runtime
 from supportdesk.platform.settings import reset_settings_cache
-from supportdesk.whatsapp.signature import SignatureCheck, check_signature
+from supportdesk.runtime import get_runtime
 from supportdesk.whatsapp.payload import parse_webhook
+from supportdesk.whatsapp.signature import SignatureCheck, check_signature
 from tests.fakes.server import LoopbackServer
 from tests.fixture_files import APP_SECRET, PHONE_NUMBER_ID
 
@@ -102,6 +103,14 @@ def test_scripts_never_write_html():
         source = script.read_text()
         for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
             assert sink not in source, f"{script.name} uses {sink}"
+
+
+def test_delivery_states_are_written_in_one_console_module():
+    scripts = {script.name: script.read_text() for script in (STATIC_ROOT / "js").glob("*.js")}
+    naming_states = {name for name, source in scripts.items() if re.search(r"\b(delivered|suppressed)\b", source)}
+    importing = {name for name, source in scripts.items() if 'from "./delivery-status.js"' in source}
+    assert naming_states == {"delivery-status.js"}
+    assert importing == {"inbox.js", "inbox-views.js"}
 
 
 async def test_bare_prefix_redirects_to_the_slash():
