@@ -123,6 +123,12 @@ class _RoutedFcmClient(FCMNotification):
     does no retries (pyfcm's own `adapter` argument), `send_request` posts once and refreshes an
     expired token at most once, and the token request gets our timeout. google-auth still
     retries a 5xx/429 from the token endpoint itself (3 tries), so we do not retry auth errors.
+
+    The token is shared by every worker thread and fetched under one lock. pyfcm builds a session
+    per thread and each asks `_get_access_token`, whose `_initialize_credentials` is an unlocked
+    check-then-set: two first sends both saw no credentials, the second replaced the first's
+    object while it was still being refreshed, and the first then read the new object's token,
+    still None ("Bearer " + None, a TypeError), or opened the file path pyfcm had already reset.
     """
 
     def __init__(self, service_account_file: str, project_id: str, api_url: str, timeout_seconds: float) -> None:
@@ -131,6 +137,7 @@ class _RoutedFcmClient(FCMNotification):
         )
         self._send_url = f"{api_url.rstrip('/')}/v1/projects/{project_id}/messages:send"
         self._timeout_seconds = timeout_seconds
+        self._token_lock = threading.Lock()
 
     @property
     def fcm_end_point(self) -> str:
@@ -141,17 +148,29 @@ class _RoutedFcmClient(FCMNotification):
         """POST once; on 401 ACCESS_TOKEN_EXPIRED fetch a new token and POST once more."""
         response = self.requests_session.post(self.fcm_end_point, data=payload, timeout=timeout)
         if self._is_access_token_expired(response):
+            self._discard_token(response.request.headers.get("Authorization", ""))
             self.thread_local.token_expiry = 0
             response = self.requests_session.post(self.fcm_end_point, data=payload, timeout=timeout)
         return response
 
+    def _discard_token(self, refused_authorization: str) -> None:
+        """Forget the token FCM called expired, once, however many threads it refused."""
+        with self._token_lock:
+            if self.credentials is not None and refused_authorization == f"Bearer {self.credentials.token}":
+                self.credentials.token = None
+
     def _get_access_token(self) -> str:
-        """An OAuth token from the service account's `token_uri`, fetched with our timeout."""
-        if self.credentials is None:
-            self._initialize_credentials()
-        transport = google.auth.transport.requests.Request()
-        self.credentials.refresh(functools.partial(transport, timeout=self._timeout_seconds))
-        return self.credentials.token
+        """The shared OAuth token: fetched by one thread at a time (with our timeout), reused while valid."""
+        with self._token_lock:
+            if self.credentials is None:
+                self._initialize_credentials()
+            if not self.credentials.valid:
+                transport = google.auth.transport.requests.Request()
+                self.credentials.refresh(functools.partial(transport, timeout=self._timeout_seconds))
+            token = self.credentials.token
+        if not token:
+            raise google.auth.exceptions.RefreshError("the token endpoint answered without an access token")
+        return token
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,11 +3,15 @@
 pyfcm and google-auth talk to it exactly as to Google: the service account's JWT assertion is
 verified with the public key of a service account this fake wrote (`write_service_account`),
 and `messages:send` accepts only the bearer tokens it issued. Errors are scripted under the
-keys `"token"` and `"send"` with the bodies real FCM answers (see the factories below).
+keys `"token"` and `"send"` with the bodies real FCM answers (see the factories below);
+`token_delay` makes the token endpoint answer slowly, so concurrent first sends all start
+before any access token exists; `expire_access_tokens()` makes every token issued so far
+answer ACCESS_TOKEN_EXPIRED, as Google does an hour after issuing it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import secrets
@@ -90,12 +94,14 @@ def access_token_expired() -> ScriptedAnswer:
 class FakeFcm(LoopbackServer):
     """FCM HTTP v1 (`POST /v1/projects/{project}/messages:send`) and OAuth2 (`POST /token`) on loopback."""
 
-    def __init__(self, project_id: str = "supportdesk-test") -> None:
+    def __init__(self, project_id: str = "supportdesk-test", token_delay: float = 0.0) -> None:
         super().__init__()
         self.project_id = project_id
+        self.token_delay = token_delay  # seconds every token request waits before its answer
         self.messages: List[Dict[str, Any]] = []
         self._service_accounts: Dict[str, Tuple[str, Any]] = {}
         self._access_tokens: set = set()
+        self._expired_tokens: set = set()
         self._message_numbers = itertools.count(1)
 
     def routes(self, app: web.Application) -> None:
@@ -115,6 +121,12 @@ class FakeFcm(LoopbackServer):
     def token_requests(self) -> List[RecordedRequest]:
         """Requests received by the token endpoint, in order."""
         return [r for r in self.requests if r.path == "/token"]
+
+    def expire_access_tokens(self) -> None:
+        """Every access token issued so far is refused from now on with 401 ACCESS_TOKEN_EXPIRED."""
+        with self._lock:
+            self._expired_tokens |= self._access_tokens
+            self._access_tokens.clear()
 
     def write_service_account(self, directory: Path, include_project_id: bool = True) -> Path:
         """Write a service-account JSON with a fresh RSA key whose `token_uri` is this fake."""
@@ -156,6 +168,8 @@ class FakeFcm(LoopbackServer):
 
     async def _token(self, request: web.Request) -> web.Response:
         await self.record(request)
+        if self.token_delay:
+            await asyncio.sleep(self.token_delay)
         scripted = self.next_scripted("token")
         if scripted is not None:
             return await self.answer(scripted)
@@ -173,8 +187,10 @@ class FakeFcm(LoopbackServer):
 
     async def _send(self, request: web.Request) -> web.Response:
         recorded = await self.record(request)
-        authorization = request.headers.get("Authorization", "")
-        if authorization.removeprefix("Bearer ") not in self._access_tokens:
+        authorization = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if authorization in self._expired_tokens:
+            return await self.answer(access_token_expired())
+        if authorization not in self._access_tokens:
             return await self.answer(fcm_error(401, "UNAUTHENTICATED", UNAUTHENTICATED_MESSAGE))
         project = request.match_info["project"]
         if project != self.project_id:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from pathlib import Path
@@ -218,6 +219,32 @@ async def test_expired_access_token_is_refreshed_once(fake_fcm, service_account,
     assert len(fake_fcm.send_requests()) == 2
     assert len(fake_fcm.token_requests()) == 2
     assert sleep.delays == []
+
+
+async def test_first_pushes_to_several_devices_at_once_share_one_token(fake_fcm, service_account, sleep):
+    # Issue 12 item 1: every worker thread fetched pyfcm's OAuth token itself; one replaced the shared
+    # credentials while another was still refreshing them and sent "Bearer " + None (a TypeError).
+    fake_fcm.token_delay = 0.3  # all sends start before the first token exists
+    devices = [f"{DEVICE_TOKEN}-{number}" for number in range(4)]
+    sender = fcm_sender(fake_fcm, service_account, sleep)
+
+    results = await asyncio.gather(*(sender.send(device, handoff_message()) for device in devices))
+
+    assert [result.outcome for result in results] == ["sent"] * 4
+    assert sorted(message["token"] for message in fake_fcm.messages) == devices
+    assert len(fake_fcm.token_requests()) == 1
+    assert len({send.headers["Authorization"] for send in fake_fcm.send_requests()}) == 1
+
+
+async def test_an_expired_token_is_fetched_again_once_for_every_device(fake_fcm, service_account, sleep):
+    sender = fcm_sender(fake_fcm, service_account, sleep)
+    await sender.send(DEVICE_TOKEN, handoff_message())
+    fake_fcm.expire_access_tokens()
+
+    results = await asyncio.gather(*(sender.send(f"{DEVICE_TOKEN}-{n}", handoff_message()) for n in range(2)))
+
+    assert [result.outcome for result in results] == ["sent", "sent"]
+    assert len(fake_fcm.token_requests()) == 2
 
 
 async def test_unanswered_request_times_out_and_fails(fake_fcm, service_account, sleep):
