@@ -3,14 +3,20 @@
 Push titles and bodies are domain responses (`utter_push_*` in `domain/handoff.yml` and
 `domain/scheduling.yml`), rendered in the team's wording: the responses' default variations,
 not the customer's language.
+
+A push is a courtesy: a sender that raises is one `failed` push (logged, in `push_log`), and
+`courtesy_push` keeps any failure at all out of the action or turn that asked for it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from typing import Any, List, Mapping, Optional
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from supportdesk.attendant.push import PushMessage, PushResult, PushSender
 from supportdesk.messaging.conversations import Conversation
@@ -92,21 +98,62 @@ def scheduling_push(conversation_id: str, customer: str, when: str, service: Opt
 async def notify(
     database: Database, sender: PushSender, message: PushMessage, attendant_id: Optional[str] = None
 ) -> List[PushResult]:
-    """Push to every device (or one attendant's); record each result; forget dead tokens."""
+    """Push to every device (or one attendant's); record each result; forget dead tokens. A crash is a failure."""
     tokens = await database.run(device_tokens, database, attendant_id)
     if not tokens:
-        logger.info(
-            "push.no_devices",
-            extra={"push_type": message.type, "conversation": mask_phone(message.conversation_id), "attendant": attendant_id},
-        )
+        logger.info("push.no_devices", extra={**_message_fields(message), "attendant": attendant_id})
         await database.run(_record, database, message, attendant_id, None, "no_devices", None)
         return []
-    results = await asyncio.gather(*(sender.send(token, message) for token in tokens))
+    results = await asyncio.gather(*(_send_or_fail(sender, token, message) for token in tokens))
     for result in results:
         await database.run(_record, database, message, attendant_id, result.token, result.outcome, result.error)
         if result.outcome == "unregistered":
             await database.run(_forget, database, result.token)
     return list(results)
+
+
+async def courtesy_push(
+    database: Database,
+    sender: Callable[[], PushSender],
+    message: Callable[[], PushMessage],
+    attendant_id: Optional[str] = None,
+) -> List[PushResult]:
+    """Build and send a push for a caller that must go on (an action): any failure is logged, recorded, swallowed."""
+    built: Optional[PushMessage] = None
+    try:
+        built = message()
+        return await notify(database, sender(), built, attendant_id)
+    except Exception as error:
+        fields = _message_fields(built) if built is not None else {}
+        logger.error("push.not_sent", extra={**fields, **_crash_fields(error)})
+        if built is not None:
+            with contextlib.suppress(Exception):  # the database may be why it failed
+                await database.run(_record, database, built, attendant_id, None, "failed", _crash_text("not_sent", error))
+        return []
+
+
+async def _send_or_fail(sender: PushSender, token: str, message: PushMessage) -> PushResult:
+    """`sender.send`, with any exception turned into a logged `failed` result (never the token or a number)."""
+    try:
+        return await sender.send(token, message)
+    except Exception as error:
+        logger.error("push.crashed", extra={**_message_fields(message), "device": token[-6:], **_crash_fields(error)})
+        return PushResult(token=token, outcome="failed", error=_crash_text("crash", error))
+
+
+def _message_fields(message: PushMessage) -> Dict[str, str]:
+    return {"push_type": message.type, "conversation": mask_phone(message.conversation_id)}
+
+
+def _crash_fields(error: BaseException) -> Dict[str, str]:
+    """The exception's class and the line that raised it; not its text, which may hold a token or a number."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return {"error": type(error).__name__, "where": where}
+
+
+def _crash_text(stage: str, error: BaseException) -> str:
+    return f"{stage}: {type(error).__name__}"
 
 
 def _record(

@@ -12,8 +12,8 @@ from supportdesk.attendant.alerts import register_device
 from supportdesk.attendant.push import PushResult
 from supportdesk.messaging.conversations import load_conversation
 from supportdesk.platform.responses import get_responses
-from supportdesk.platform.settings import Settings
-from supportdesk.runtime import get_runtime
+from supportdesk.platform.settings import Settings, reset_settings_cache
+from supportdesk.runtime import get_runtime, reset_runtime
 from supportdesk.scheduling.business_hours import parse_business_hours
 from tests.actions.said import said
 
@@ -33,6 +33,18 @@ class RecordingPushSender:
     async def send(self, token, message):
         self.sent.append((token, message))
         return PushResult(token=token, outcome="sent", message_id="projects/x/messages/1")
+
+
+class CrashingPushSender:
+    """A push sender with a bug: pyfcm's first-token race raised a TypeError from every thread."""
+
+    async def send(self, token, message):
+        raise TypeError('can only concatenate str (not "NoneType") to str')
+
+
+def push_log():
+    rows = get_runtime().database.execute("SELECT kind, state, error FROM push_log ORDER BY id")
+    return [(row["kind"], row["state"], row["error"]) for row in rows]
 
 
 def tracker(intent: str = "request_human", reason: str = None) -> Tracker:
@@ -162,3 +174,25 @@ def test_every_holding_message_passes_the_silence_the_handoff_starts():
     sent = {holding_response(ahead)[0] for ahead in (0, 1, 2, 5)}
     sent |= {outside_hours_response(hours, monday_night + dt.timedelta(hours=h), {})[0] for h in (-13, 0, 96)}
     assert sent == set(HANDOFF_NOTICES)
+
+
+async def test_a_push_that_crashes_never_costs_the_customer_the_holding_message():
+    database = get_runtime().database
+    register_device(database, "token-ana-phone-000001", "android", "ana")
+    register_device(database, "token-bruno-phone-000002", "ios", "bruno")
+    dispatcher, events = await run(MONDAY_10_UTC, CrashingPushSender())
+    assert said(dispatcher) == [("utter_handoff_queued_soon", HOLDING_SOON)]
+    assert events == [SlotSet("handoff_reason", None), ConversationPaused()]
+    assert load_conversation(database, CUSTOMER).status == "waiting"
+    assert push_log() == [("handoff", "failed", "crash: TypeError")] * 2
+
+
+async def test_an_unreadable_fcm_file_never_costs_the_customer_the_holding_message(monkeypatch, tmp_path):
+    monkeypatch.setenv("FCM_SERVICE_ACCOUNT_FILE", str(tmp_path / "missing-service-account.json"))
+    reset_settings_cache()
+    reset_runtime()
+    register_device(get_runtime().database, "token-ana-phone-000001", "android", "ana")
+    dispatcher, events = await run(MONDAY_10_UTC, None)  # the runtime's sender: its file cannot be read
+    assert said(dispatcher) == [("utter_handoff_queued_soon", HOLDING_SOON)]
+    assert events == [SlotSet("handoff_reason", None), ConversationPaused()]
+    assert push_log() == [("handoff", "failed", "not_sent: SettingsError")]

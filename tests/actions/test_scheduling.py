@@ -131,6 +131,25 @@ async def test_confirmed_request_is_stored_pushed_and_slots_reset():
     ]
 
 
+class CrashingPushSender:
+    async def send(self, token, message):
+        raise TypeError('can only concatenate str (not "NoneType") to str')
+
+
+async def test_a_push_that_crashes_never_costs_the_customer_the_confirmation():
+    database = get_runtime().database
+    register_device(database, "token-ana-phone-000001", "android", "ana")
+    starts_at = dt.datetime(2024, 5, 14, 15, 0, tzinfo=dt.timezone.utc).timestamp()
+    slots = {"appointment_confirmed": True, "appointment_starts_at": starts_at, "appointment_time_display": "Tue 15:00"}
+    dispatcher = CollectingDispatcher()
+    events = await ActionSubmitAppointment(CrashingPushSender()).run(dispatcher, tracker(slots, intent="affirm"), {})
+    assert [name for name, _ in said(dispatcher)] == ["utter_appointment_requested"]
+    assert events == reset_events()
+    assert [stored.starts_at for stored in list_appointments(database, "requested")] == [starts_at]
+    rows = database.execute("SELECT kind, state, error FROM push_log")
+    assert [(row["kind"], row["state"], row["error"]) for row in rows] == [("scheduling", "failed", "crash: TypeError")]
+
+
 async def test_a_skipped_service_is_neither_stored_nor_pushed():
     register_device(get_runtime().database, "token-ana-phone-000001", "android", "ana")
     pushes = RecordingPushSender()

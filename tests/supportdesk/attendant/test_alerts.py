@@ -1,6 +1,9 @@
 """Fan-out of pushes: every device told, each push recorded, dead tokens forgotten, no full number shown."""
 
+import logging
+
 from supportdesk.attendant.alerts import (
+    courtesy_push,
     device_tokens,
     handoff_push,
     idle_push,
@@ -50,6 +53,68 @@ async def test_only_the_holders_devices_for_their_customer():
     sender = ScriptedSender({})
     await notify(database, sender, handoff_push(conversation()), attendant_id="ana")
     assert sender.sent == ["token-ana-0000001"]
+
+
+class CrashingSender:
+    """A sender with a bug for some devices (pyfcm's first-token race raised a TypeError)."""
+
+    def __init__(self, crashing_tokens):
+        self.crashing_tokens = crashing_tokens
+
+    async def send(self, token, message):
+        if token in self.crashing_tokens:
+            raise TypeError(f"can only concatenate str (not 'NoneType') to str {token} {CUSTOMER}")
+        return PushResult(token=token, outcome="sent")
+
+
+def push_log(database):
+    rows = database.execute("SELECT kind, state, token_suffix, error FROM push_log ORDER BY token_suffix")
+    return [(row["kind"], row["state"], row["token_suffix"], row["error"]) for row in rows]
+
+
+async def test_a_sender_that_raises_is_a_logged_and_recorded_failure(caplog):
+    database = get_runtime().database
+    register_device(database, "token-crash-000001", "android", "ana")
+    register_device(database, "token-alive-000002", "ios", "bruno")
+    caplog.set_level(logging.INFO, logger="supportdesk.attendant.alerts")
+    results = await notify(database, CrashingSender({"token-crash-000001"}), handoff_push(conversation()))
+    assert [(result.token, result.outcome) for result in results] == [
+        ("token-alive-000002", "sent"),
+        ("token-crash-000001", "failed"),
+    ]
+    assert push_log(database) == [
+        ("handoff", "failed", "000001", "crash: TypeError"),
+        ("handoff", "sent", "000002", None),
+    ]
+    [crash] = [record for record in caplog.records if record.getMessage() == "push.crashed"]
+    assert (crash.levelname, crash.conversation, crash.device, crash.error) == (
+        "ERROR", "••••••••0123", "000001", "TypeError"
+    )
+    assert crash.where.startswith("test_alerts.py:")
+    assert not any(CUSTOMER in str(vars(record)) or "token-crash" in str(vars(record)) for record in caplog.records)
+
+
+async def test_a_courtesy_push_never_raises_even_without_a_sender(caplog):
+    database = get_runtime().database
+
+    def no_sender():
+        raise ValueError(f"FCM_SERVICE_ACCOUNT_FILE cannot be read for {CUSTOMER}")
+
+    results = await courtesy_push(database, no_sender, lambda: handoff_push(conversation()))
+    assert results == []
+    assert push_log(database) == [("handoff", "failed", None, "not_sent: ValueError")]
+    [record] = [record for record in caplog.records if record.getMessage() == "push.not_sent"]
+    assert (record.levelname, record.conversation, record.error) == ("ERROR", "••••••••0123", "ValueError")
+    assert CUSTOMER not in str(vars(record))
+
+
+async def test_a_courtesy_push_whose_text_cannot_be_built_is_logged(caplog):
+    def unworded():
+        raise KeyError("utter_push_handoff_title")
+
+    assert await courtesy_push(get_runtime().database, lambda: CrashingSender(set()), unworded) == []
+    assert push_log(get_runtime().database) == []
+    assert [r.error for r in caplog.records if r.getMessage() == "push.not_sent"] == ["KeyError"]
 
 
 def test_push_text_shows_a_name_or_a_masked_number_never_the_full_number():
