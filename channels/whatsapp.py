@@ -164,12 +164,13 @@ class WhatsAppInput(InputChannel):
         if check is SignatureCheck.MISMATCH:
             logger.warning("whatsapp.delivery.rejected", extra={"reason": "signature_mismatch"})
             return error_response(403, "signature_invalid", "X-Hub-Signature-256 does not match the body.")
+        received_at = time.time()
         try:
-            delivery = parse_webhook(body)
+            delivery = parse_webhook(body, received_at)
         except MalformedPayload as error:
             logger.warning("whatsapp.delivery.rejected", extra={"reason": "malformed", "detail": str(error)})
             return error_response(400, "malformed_payload", str(error))
-        return await self._store(self._for_our_number(delivery))
+        return await self._store(self._for_our_number(delivery), received_at)
 
     def _for_our_number(self, delivery: WebhookDelivery) -> WebhookDelivery:
         """Drop messages addressed to another business number served by the same app."""
@@ -181,12 +182,12 @@ class WhatsAppInput(InputChannel):
             logger.info("whatsapp.delivery.other_number", extra={"ignored": len(delivery.messages) - len(kept)})
         return dataclasses.replace(delivery, messages=kept)
 
-    async def _store(self, delivery: WebhookDelivery) -> HTTPResponse:
+    async def _store(self, delivery: WebhookDelivery, received_at: float) -> HTTPResponse:
         if self._stopping:
             return error_response(503, "shutting_down", "This replica is stopping; retry.")
         try:
             runtime = get_runtime()
-            stored = await runtime.database.run(store_delivery, runtime.database, delivery)
+            stored = await runtime.database.run(store_delivery, runtime.database, delivery, received_at)
         except DatabaseUnavailable:
             logger.error("whatsapp.delivery.store_failed", extra={"messages": len(delivery.messages)})
             return error_response(503, "storage_unavailable", "Could not store the delivery; retry later.")

@@ -181,7 +181,7 @@ def pending_rows(database: Database, conversation_id: str, limit: int = 20) -> L
             wamid=row["wamid"],
             conversation_id=row["conversation_id"],
             attempts=row["attempts"],
-            message=parse_webhook(row["payload"].encode("utf-8")).messages[0],
+            message=parse_webhook(row["payload"].encode("utf-8"), received_at=row["received_at"]).messages[0],
             received_at=row["received_at"],
         )
         for row in rows

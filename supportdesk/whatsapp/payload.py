@@ -8,8 +8,11 @@ import json
 import logging
 import math
 import re
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
+
+from supportdesk.whatsapp.webhook_numbers import checked_error_code, checked_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -251,8 +254,13 @@ def states_before(status: str) -> Tuple[str, ...]:
     return DELIVERY_ORDER[: DELIVERY_ORDER.index(state)] if state else ()
 
 
-def parse_webhook(body: bytes) -> WebhookDelivery:
-    """Parse a raw webhook body; MalformedPayload when it is not a JSON object with an `entry` list."""
+def parse_webhook(body: bytes, received_at: Optional[float] = None) -> WebhookDelivery:
+    """Parse a raw webhook body; MalformedPayload when it is not a JSON object with an `entry` list.
+
+    Items are checked one by one against `received_at` (default: now): a message with an impossible
+    timestamp takes that time, an unusable status is skipped, an impossible error code becomes None.
+    """
+    now = time.time() if received_at is None else received_at
     document = _decode(body)
     if not isinstance(document, dict):
         raise MalformedPayload("body is not a JSON object")
@@ -272,8 +280,8 @@ def parse_webhook(body: bytes) -> WebhookDelivery:
             value = _dict(change.get("value"))
             phone_number_id = _text(_dict(value.get("metadata")).get("phone_number_id"))
             contacts = [contact for contact in _list(value.get("contacts")) if isinstance(contact, dict)]
-            messages.extend(_parse_messages(value.get("messages"), phone_number_id, contacts))
-            statuses.extend(_parse_statuses(value.get("statuses"), phone_number_id))
+            messages.extend(_parse_messages(value.get("messages"), phone_number_id, contacts, now))
+            statuses.extend(_parse_statuses(value.get("statuses"), phone_number_id, now))
             errors.extend(_parse_errors(value.get("errors")))
     return WebhookDelivery(tuple(messages), tuple(statuses), tuple(errors), tuple(ignored))
 
@@ -303,7 +311,9 @@ def _without_lone_surrogates(value: Any) -> Any:
     return value
 
 
-def _parse_messages(items: Any, phone_number_id: Optional[str], contacts: List[dict]) -> List[InboundMessage]:
+def _parse_messages(
+    items: Any, phone_number_id: Optional[str], contacts: List[dict], now: float
+) -> List[InboundMessage]:
     parsed = []
     for item in map(_dict, _list(items)):
         phone, bsuid = _text(item.get("from")), _text(item.get("from_user_id"))
@@ -316,11 +326,21 @@ def _parse_messages(items: Any, phone_number_id: Optional[str], contacts: List[d
             logger.warning("whatsapp.payload.message_skipped", extra={"reason": "no id" if not wamid else "no sender"})
             continue
         profile_name = _text(_dict(contact.get("profile")).get("name"))
-        parsed.append(_parse_content(item, (wamid, phone_number_id, customer_id, wa_id, bsuid, profile_name)))
+        item, timestamp = _with_usable_timestamp(item, wamid, now)
+        parsed.append(_parse_content(item, (wamid, phone_number_id, customer_id, wa_id, bsuid, profile_name), timestamp))
     return parsed
 
 
-def _parse_content(item: Dict[str, Any], sender: Tuple[Any, ...]) -> InboundMessage:
+def _with_usable_timestamp(item: Dict[str, Any], wamid: str, now: float) -> Tuple[Dict[str, Any], int]:
+    """The item and its send time; an impossible time becomes the time of receipt, also in the item kept."""
+    timestamp, problem = checked_timestamp(item.get("timestamp"), now)
+    if timestamp is not None:
+        return item, timestamp
+    logger.warning("whatsapp.payload.timestamp_replaced", extra={"wamid": wamid, "problem": problem})
+    return {**item, "timestamp": str(int(now))}, int(now)
+
+
+def _parse_content(item: Dict[str, Any], sender: Tuple[Any, ...], timestamp: int) -> InboundMessage:
     raw_type = _text(item.get("type")) or ""
     kind = _KIND_OF_TYPE.get(raw_type)
     if kind is None:
@@ -329,7 +349,7 @@ def _parse_content(item: Dict[str, Any], sender: Tuple[Any, ...]) -> InboundMess
     content, context = _dict(item.get(raw_type)), _dict(item.get("context"))
     return InboundMessage(
         *sender,
-        timestamp=_int(item.get("timestamp")) or 0,
+        timestamp=timestamp,
         type=raw_type,
         kind=kind,
         text=_text(content.get("body")) if kind is MessageKind.TEXT else None,
@@ -392,35 +412,40 @@ def _unsupported_type(raw_type: str, content: Dict[str, Any]) -> Optional[str]:
     return _text(content.get("type")) if raw_type in ("unsupported", "unknown") else raw_type or None
 
 
-def _parse_statuses(items: Any, phone_number_id: Optional[str]) -> List[StatusUpdate]:
+def _parse_statuses(items: Any, phone_number_id: Optional[str], now: float) -> List[StatusUpdate]:
     parsed = []
     for item in map(_dict, _list(items)):
         wamid, status = _text(item.get("id")), _text(item.get("status"))
         if not wamid or not status:
             logger.warning("whatsapp.payload.status_skipped", extra={"reason": "no id" if not wamid else "no status"})
             continue
+        timestamp, problem = checked_timestamp(item.get("timestamp"), now)
+        if timestamp is None:
+            extra = {"wamid": wamid, "reason": "timestamp unusable", "problem": problem}
+            logger.warning("whatsapp.payload.status_skipped", extra=extra)
+            continue
         if delivery_state(status) is None and status != "failed":
             logger.warning("whatsapp.payload.unknown_status", extra={"wamid": wamid, "status": status[:40]})
         recipient = _texts(item, "recipient_id", "recipient_user_id")
         errors, callback_data = _parse_errors(item.get("errors")), _text(item.get("biz_opaque_callback_data"))
         reports = _dict(item.get("pricing")) or None, _dict(item.get("conversation")) or None
-        timestamp = _int(item.get("timestamp")) or 0
         update = StatusUpdate(wamid, status, timestamp, *recipient, errors, callback_data, *reports, phone_number_id)
         parsed.append(update)
     return parsed
 
 
 def _parse_errors(items: Any) -> Tuple[WebhookError, ...]:
-    return tuple(
-        WebhookError(
-            _int(item.get("code")),
-            *_texts(item, "title", "message"),
-            _text(_dict(item.get("error_data")).get("details")),
-            _text(item.get("href")),
-        )
-        for item in _list(items)
-        if isinstance(item, dict)
-    )
+    parsed = []
+    for item in _list(items):
+        if not isinstance(item, dict):
+            logger.warning("whatsapp.payload.error_skipped", extra={"reason": "not an object"})
+            continue
+        code, problem = checked_error_code(item.get("code"))
+        if problem:
+            logger.warning("whatsapp.payload.error_code_unusable", extra={"problem": problem})
+        details = _text(_dict(item.get("error_data")).get("details"))
+        parsed.append(WebhookError(code, *_texts(item, "title", "message"), details, _text(item.get("href"))))
+    return tuple(parsed)
 
 
 def _typed_by_customer(text: Optional[str]) -> Optional[str]:
@@ -446,15 +471,6 @@ def _text(value: Any) -> Optional[str]:
 
 def _texts(source: Dict[str, Any], *keys: str) -> List[Optional[str]]:
     return [_text(source.get(key)) for key in keys]
-
-
-def _int(value: Any) -> Optional[int]:
-    if isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
 
 
 def _float(value: Any) -> Optional[float]:

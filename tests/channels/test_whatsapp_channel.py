@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import pytest
@@ -11,8 +12,11 @@ from sanic import Sanic
 from channels.whatsapp import MAX_BODY_BYTES, WhatsAppInput
 from supportdesk.messaging import outbox
 from supportdesk.messaging.conversations import load_conversation
+from supportdesk.messaging.inbox import pending_rows
+from supportdesk.messaging.turn_processor import stream_messages
 from supportdesk.platform.database import DatabaseUnavailable
 from supportdesk.platform.settings import reset_settings_cache
+from supportdesk.platform.timestamps import iso_time
 from supportdesk.runtime import get_runtime, reset_runtime
 from supportdesk.whatsapp.signature import sign
 from tests.fixture_files import APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN, fixture_bytes, fixture_signature, webhook_fixture_names
@@ -187,3 +191,119 @@ async def test_failed_131047_records_the_reason_and_closes_the_window(app):
     assert (row["state"], row["failure_code"], row["failure_reason"]) == ("failed", 131047, "window_closed")
     conversation = load_conversation(get_runtime().database, value["recipient_id"])
     assert conversation.window_closed and not conversation.window_open()
+
+
+# --- One out-of-range number must not sink a delivery (issue 12, item 4) -------------------------------------------
+
+JOAO = "5511987654321"
+MAX_INT64 = 2**63 - 1
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def on_each_database(request, monkeypatch) -> str:
+    """Run the channel on the test's SQLite file, then on a fresh PostgreSQL database."""
+    if request.param == "postgres":
+        monkeypatch.setenv("DATABASE_URL", request.getfixturevalue("postgres_url"))
+        reset_settings_cache()
+        reset_runtime()
+    return request.param
+
+
+def delivery_body(messages=(), statuses=(), errors=()) -> bytes:
+    """A signed-ready webhook body from our business number with the given items."""
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
+        "contacts": [{"profile": {"name": "João Silva"}, "wa_id": JOAO}],
+        "messages": list(messages),
+        "statuses": list(statuses),
+    }
+    if errors:
+        value["errors"] = list(errors)
+    envelope = {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}]}
+    return json.dumps(envelope).encode()
+
+
+def text_item(wamid: str, timestamp, **extra) -> dict:
+    return {"from": JOAO, "id": wamid, "timestamp": timestamp, "type": "text", "text": {"body": "oi"}, **extra}
+
+
+def inbox_rows() -> dict:
+    rows = get_runtime().database.execute("SELECT wamid, sent_at, received_at FROM inbox_messages")
+    return {row["wamid"]: (row["sent_at"], row["received_at"]) for row in rows}
+
+
+@pytest.mark.parametrize(
+    "bad_timestamp",
+    [str(2**63), 2**63, str(10**30), "253402300800", 253402300800, "-1", "0", "1e9", 17955291.5, None, True, [1], "", "now"],
+)
+async def test_a_message_with_an_impossible_timestamp_is_answered_at_the_time_of_receipt(app, on_each_database, bad_timestamp, caplog):
+    body = delivery_body([text_item("wamid.good", "1795529100"), text_item("wamid.bad", bad_timestamp)])
+    before = time.time()
+    with caplog.at_level(logging.WARNING):
+        response = await post(app, body)
+    after = time.time()
+    assert (response.status, response.json) == (200, {"status": "received", "new": 2, "duplicates": 0})
+    rows = inbox_rows()
+    assert set(rows) == {"wamid.good", "wamid.bad"}
+    assert rows["wamid.good"][0] == 1795529100
+    sent_at, received_at = rows["wamid.bad"]
+    assert int(before) <= sent_at <= after and sent_at == int(received_at)
+    warnings = [r for r in caplog.records if r.getMessage() == "whatsapp.payload.timestamp_replaced"]
+    assert [(r.levelname, r.wamid) for r in warnings] == [("WARNING", "wamid.bad")]
+    assert JOAO not in caplog.text and JOAO[-8:] not in caplog.text
+    # The stored row reads back with the same time, and the turn can show it (year 10000 broke `iso_time`).
+    [pending] = [row for row in pending_rows(get_runtime().database, JOAO) if row.wamid == "wamid.bad"]
+    assert pending.message.timestamp == sent_at
+    assert stream_messages(pending, [], after)[0]["timestamp"] == iso_time(sent_at)
+
+
+async def test_a_timestamp_more_than_a_day_ahead_is_replaced_but_a_minute_ahead_is_kept(app, on_each_database):
+    now = int(time.time())
+    body = delivery_body([text_item("wamid.soon", str(now + 60)), text_item("wamid.far", str(now + 2 * 86400))])
+    assert (await post(app, body)).status == 200
+    rows = inbox_rows()
+    assert rows["wamid.soon"][0] == now + 60
+    assert rows["wamid.far"][0] < now + 86400
+
+
+@pytest.mark.parametrize("bad_timestamp", [str(2**63), 2**63, str(MAX_INT64), "99999999999999999999", None, "x", {"t": 1}])
+async def test_a_status_with_an_unusable_timestamp_is_skipped_and_the_rest_stored(app, on_each_database, bad_timestamp, caplog):
+    queue_reply("wamid.out.bad", conversation_id=JOAO)
+    good_id = queue_reply("wamid.out.good", conversation_id="16315551181")
+    statuses = [
+        {"id": "wamid.out.bad", "status": "read", "timestamp": bad_timestamp, "recipient_id": JOAO},
+        {"id": "wamid.out.good", "status": "delivered", "timestamp": "1795529200", "recipient_id": "16315551181"},
+    ]
+    with caplog.at_level(logging.WARNING):
+        response = await post(app, delivery_body([text_item("wamid.in", "1795529100")], statuses))
+    assert (response.status, response.json) == (200, {"status": "received", "new": 1, "duplicates": 0})
+    database = get_runtime().database
+    assert database.execute("SELECT wamid, status, status_at FROM delivery_statuses") == [
+        {"wamid": "wamid.out.good", "status": "delivered", "status_at": 1795529200}
+    ]
+    assert database.execute("SELECT id, state FROM outbox_messages WHERE wamid = 'wamid.out.good'") == [{"id": good_id, "state": "delivered"}]
+    assert database.execute("SELECT state FROM outbox_messages WHERE wamid = 'wamid.out.bad'") == [{"state": "sent"}]
+    assert set(inbox_rows()) == {"wamid.in"}
+    skipped = [r for r in caplog.records if r.getMessage() == "whatsapp.payload.status_skipped"]
+    assert [(r.levelname, r.wamid, r.reason) for r in skipped] == [("WARNING", "wamid.out.bad", "timestamp unusable")]
+    assert JOAO not in caplog.text and JOAO[-8:] not in caplog.text
+
+
+@pytest.mark.parametrize("bad_code", [2**63, str(2**63), 2**31, -1, 10**40, 1.5e300, "131047x", None])
+async def test_an_error_code_out_of_range_becomes_unknown(app, on_each_database, bad_code, caplog):
+    outbox_id = queue_reply("wamid.out.failed", conversation_id=JOAO)
+    error = {"code": bad_code, "title": "Something", "message": "Something", "error_data": {"details": "d"}}
+    failed = {"id": "wamid.out.failed", "status": "failed", "timestamp": "1795529200", "recipient_id": JOAO, "errors": [error]}
+    messages = [text_item("wamid.in.error", "1795529100", errors=[error]), text_item("wamid.in.fine", "1795529101")]
+    with caplog.at_level(logging.WARNING):
+        response = await post(app, delivery_body(messages, [failed], errors=[error]))
+    assert (response.status, response.json) == (200, {"status": "received", "new": 2, "duplicates": 0})
+    database = get_runtime().database
+    assert database.execute("SELECT status, error_code FROM delivery_statuses") == [{"status": "failed", "error_code": None}]
+    row = database.execute("SELECT state, failure_code, failure_reason FROM outbox_messages WHERE id = ?", (outbox_id,))[0]
+    assert (row["state"], row["failure_code"], row["failure_reason"]) == ("failed", None, "failed")
+    assert set(inbox_rows()) == {"wamid.in.error", "wamid.in.fine"}
+    if bad_code is not None:
+        unusable = [r for r in caplog.records if r.getMessage() == "whatsapp.payload.error_code_unusable"]
+        assert len(unusable) == 3 and {r.levelname for r in unusable} == {"WARNING"}

@@ -122,3 +122,25 @@ def test_retries_of_a_failing_message_back_off_exponentially_with_jitter(databas
         inbox.record_failure(database, wamid, "boom", now=1000.0, rng=lambda draw=draw: draw)
         waits.append(database.execute("SELECT retry_at FROM inbox_messages")[0]["retry_at"] - 1000.0)
     assert waits == [2.0, 4.0, 4.0, pytest.approx(1.6)]  # ceilings 2, 4, 8, 16 s; full jitter, at least 10 %
+
+
+def test_a_message_with_an_impossible_time_is_stored_and_read_back_with_its_time_of_receipt(database: Database) -> None:
+    body = _text_delivery("wamid.far", KERRY, 253402300800, "year 10000")  # past what datetime can show
+    stored = inbox.store_delivery(database, parse_webhook(body, received_at=1795529400.5), now=1795529400.5)
+    assert stored.new_wamids == ["wamid.far"]
+    assert database.execute("SELECT sent_at, received_at FROM inbox_messages") == [
+        {"sent_at": 1795529400, "received_at": 1795529400.5}
+    ]
+    [row] = inbox.pending_rows(database, KERRY)
+    assert (row.message.timestamp, row.message.user_text) == (1795529400, "year 10000")
+
+
+def test_a_row_stored_with_an_impossible_time_before_the_check_reads_back_with_its_receipt_time(database: Database) -> None:
+    payload = _text_delivery("wamid.old", KERRY, 253402300800, "stored long ago").decode()
+    database.execute(
+        """INSERT INTO inbox_messages (wamid, conversation_id, kind, sent_at, received_at, payload)
+           VALUES (?, ?, 'text', ?, ?, ?)""",
+        ("wamid.old", KERRY, 253402300800, 1795529400.0, payload),
+    )
+    [row] = inbox.pending_rows(database, KERRY)
+    assert row.message.timestamp == 1795529400

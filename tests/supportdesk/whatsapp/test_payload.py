@@ -31,6 +31,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "whatsapp"
 PHONE_NUMBER_ID = "106540352242922"
 KERRY, KERRY_BSUID = "16315551181", "US.11740928365512097"
 JOAO, JOAO_BSUID = "5511987654321", "BR.5930172846601935"
+RECEIVED_AT = 1795529400.75  # a few minutes after the fixtures' messages were sent
 OUR_REPLY_WAMID = "wamid.HBgLMTYzMTU1NTExODEVAgARGBI1NkFEQ0RGRkRFQTAzQjMwQjEA"
 UNICODE_BODY = (
     "Ol\u00e1! Voc\u00eas t\u00eam hor\u00e1rio amanh\u00e3 \u00e0s 9h? Preciso de uma manuten\u00e7\u00e3o "
@@ -269,7 +270,7 @@ def test_unsupported_carries_its_errors() -> None:
 
 
 def test_unknown_type_becomes_unsupported_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
-    item = {"from": KERRY, "id": "wamid.P2", "timestamp": "7", "type": "poll_v2", "poll_v2": {"question": "secret?"}}
+    item = {"from": KERRY, "id": "wamid.P2", "timestamp": "1795529107", "type": "poll_v2", "poll_v2": {"question": "secret?"}}
     with caplog.at_level(logging.WARNING, logger="supportdesk.whatsapp.payload"):
         message = parse_webhook(body_with_message(item)).messages[0]
     assert (message.type, message.kind, message.user_text) == ("poll_v2", MessageKind.UNSUPPORTED, "/share_media")
@@ -350,7 +351,7 @@ def test_message_without_bsuid_is_matched_to_its_contact_by_wa_id() -> None:
 
 
 def test_legacy_unknown_type_is_unsupported_without_a_warning(caplog: pytest.LogCaptureFixture) -> None:
-    item = {"from": KERRY, "id": "wamid.U", "timestamp": "9", "type": "unknown", "errors": [{"code": 131051}]}
+    item = {"from": KERRY, "id": "wamid.U", "timestamp": "1795529109", "type": "unknown", "errors": [{"code": 131051}]}
     with caplog.at_level(logging.WARNING, logger="supportdesk.whatsapp.payload"):
         message = parse_webhook(body_with_message(item)).messages[0]
     assert (message.kind, message.user_text, message.errors) == (
@@ -361,9 +362,9 @@ def test_legacy_unknown_type_is_unsupported_without_a_warning(caplog: pytest.Log
 
 def test_missing_optional_keys_never_crash() -> None:
     item = {"from": KERRY, "id": "wamid.M", "type": "image", "image": {}, "context": {"id": 5}}
-    message = parse_webhook(body_with_message(item, contacts=[{"wa_id": KERRY}])).messages[0]
+    message = parse_webhook(body_with_message(item, contacts=[{"wa_id": KERRY}]), received_at=RECEIVED_AT).messages[0]
     assert (message.profile_name, message.timestamp, message.media, message.user_text, message.preview) == (
-        None, 0, Media(None), "/share_media", "📷 Photo",
+        None, int(RECEIVED_AT), Media(None), "/share_media", "📷 Photo",
     )  # fmt: skip
     assert message.context == Context("5")
 
@@ -420,10 +421,10 @@ def test_status_fixture(name: str) -> None:
 
 
 def test_status_callback_data() -> None:
-    status = {"id": "wamid.S", "status": "played", "timestamp": "3", "biz_opaque_callback_data": "inbox:42"}
+    status = {"id": "wamid.S", "status": "played", "timestamp": "1795529103", "biz_opaque_callback_data": "inbox:42"}
     body = json.dumps({"entry": [{"changes": [{"field": "messages", "value": {"statuses": [status]}}]}]}).encode()
     parsed = parse_webhook(body).statuses[0]
-    assert (parsed.status, parsed.timestamp) == ("played", 3)
+    assert (parsed.status, parsed.timestamp) == ("played", 1795529103)
     assert (parsed.callback_data, parsed.recipient_id) == ("inbox:42", None)
 
 
@@ -505,3 +506,83 @@ def test_malformed_bodies(body: bytes, reason: str) -> None:
 def test_empty_entry_list_is_an_empty_delivery() -> None:
     delivery = parse_webhook(b'{"object": "whatsapp_business_account", "entry": []}')
     assert (delivery.messages, delivery.statuses, delivery.errors, delivery.ignored_fields) == ((), (), (), ())
+
+
+@pytest.mark.parametrize(
+    "timestamp, kept",
+    [
+        ("1230768000", True),  # 2009-01-01, the earliest plausible time
+        ("1230767999", False),
+        (1795529100, True),
+        (1795529100.0, True),
+        (str(int(RECEIVED_AT) + 86400), True),  # Meta's clock a day ahead at most
+        (str(int(RECEIVED_AT) + 86401), False),
+        (str(2**63), False),
+        ("253402300800", False),  # year 10000: datetime cannot show it
+        ("-5", False),
+        ("1795529100.5", False),
+        (1795529100.5, False),
+        ("1e9", False),
+        ("", False),
+        (None, False),
+        (False, False),
+        ({"seconds": 1795529100}, False),
+        ("9" * 5000, False),
+    ],
+)
+def test_an_impossible_message_timestamp_becomes_the_time_of_receipt(
+    timestamp: Any, kept: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    item = {"from": KERRY, "id": "wamid.T", "timestamp": timestamp, "type": "text", "text": {"body": "hi"}}
+    with caplog.at_level(logging.WARNING, logger="supportdesk.whatsapp.payload"):
+        message = parse_webhook(body_with_message(item), received_at=RECEIVED_AT).messages[0]
+    if kept:
+        assert (message.timestamp, message.raw, caplog.records) == (int(float(timestamp)), item, [])
+    else:
+        assert (message.timestamp, message.raw) == (int(RECEIVED_AT), {**item, "timestamp": str(int(RECEIVED_AT))})
+        assert [(record.getMessage(), record.wamid) for record in caplog.records] == [
+            ("whatsapp.payload.timestamp_replaced", "wamid.T")
+        ]
+
+
+def test_a_status_with_an_impossible_timestamp_is_skipped_and_the_next_kept(caplog: pytest.LogCaptureFixture) -> None:
+    statuses = [
+        {"id": "wamid.S1", "status": "read", "timestamp": str(2**63), "recipient_id": KERRY},
+        {"id": "wamid.S2", "status": "read", "timestamp": "1795529103", "recipient_id": KERRY},
+    ]
+    body = json.dumps({"entry": [{"changes": [{"field": "messages", "value": {"statuses": statuses}}]}]}).encode()
+    with caplog.at_level(logging.WARNING, logger="supportdesk.whatsapp.payload"):
+        parsed = parse_webhook(body, received_at=RECEIVED_AT).statuses
+    assert [(status.wamid, status.timestamp) for status in parsed] == [("wamid.S2", 1795529103)]
+    assert [(r.getMessage(), r.wamid, r.reason, r.problem) for r in caplog.records] == [
+        ("whatsapp.payload.status_skipped", "wamid.S1", "timestamp unusable", "out of range")
+    ]
+    assert KERRY not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "code, parsed, problem",
+    [
+        (131047, 131047, None),
+        ("131047", 131047, None),
+        (None, None, None),
+        (2**31 - 1, 2**31 - 1, None),
+        (2**31, None, "out of range"),  # PostgreSQL's INTEGER stops at 2^31 - 1
+        (2**63, None, "out of range"),
+        (-1, None, "out of range"),
+        (1e300, None, "out of range"),
+        ("131047x", None, "not a whole number"),
+        ([131047], None, "not a whole number"),
+        (True, None, "not a whole number"),
+    ],
+)
+def test_an_impossible_error_code_becomes_unknown(
+    code: Any, parsed: Optional[int], problem: Optional[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    body = json.dumps({"entry": [{"changes": [{"field": "messages", "value": {"errors": [{"code": code, "title": "t"}, 7]}}]}]})
+    with caplog.at_level(logging.WARNING, logger="supportdesk.whatsapp.payload"):
+        delivery = parse_webhook(body.encode())
+    assert delivery.errors == (WebhookError(parsed, "t"),)
+    expected = [("whatsapp.payload.error_code_unusable", problem)] if problem else []
+    records = [(r.getMessage(), getattr(r, "problem", getattr(r, "reason", None))) for r in caplog.records]
+    assert records == [*expected, ("whatsapp.payload.error_skipped", "not an object")]
