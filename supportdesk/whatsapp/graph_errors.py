@@ -64,6 +64,16 @@ class ThrottlingError(GraphApiError):
     default_reason = "rate_limited"
 
 
+class ThroughputLimitError(ThrottlingError):
+    """130429: the business number's message throughput is reached: slow the whole number down."""
+
+
+class PairRateLimitError(ThrottlingError):
+    """131056: too many messages to one customer in a short time: slow only that customer's queue down."""
+
+    default_reason = "pair_rate_limited"
+
+
 class RecipientError(GraphApiError):
     """The customer cannot get this message (undeliverable, not on WhatsApp, blocked us...)."""
 
@@ -111,9 +121,9 @@ _CODE_TABLE: Dict[Union[int, range], Tuple[Type[GraphApiError], str]] = {
     range(200, 300): (AuthorizationError, "permission_denied"),
     4: (ThrottlingError, "rate_limited"),
     80007: (ThrottlingError, "rate_limited"),
-    130429: (ThrottlingError, "rate_limited"),
+    130429: (ThroughputLimitError, "rate_limited"),
     131048: (ThrottlingError, "spam_rate_limited"),
-    131056: (ThrottlingError, "pair_rate_limited"),
+    131056: (PairRateLimitError, "pair_rate_limited"),
     131021: (RecipientError, "recipient_is_sender"),
     131026: (RecipientError, "undeliverable"),
     131049: (RecipientError, "marketing_not_delivered"),

@@ -8,11 +8,13 @@ from supportdesk.whatsapp.graph_errors import (
     AuthorizationError,
     GraphApiError,
     IntegrityError,
+    PairRateLimitError,
     RecipientError,
     ReEngagementError,
     RequestError,
     ServerError,
     ThrottlingError,
+    ThroughputLimitError,
     TransportError,
     error_from_code,
     error_from_response,
@@ -22,7 +24,7 @@ from tests.fixture_files import WHATSAPP_FIXTURES, fixture_bytes
 
 # fixture -> (HTTP status Meta answers with, class, code, reason, transient)
 SEND_ERRORS = {
-    "send_error_130429.json": (400, ThrottlingError, 130429, "rate_limited", True),
+    "send_error_130429.json": (400, ThroughputLimitError, 130429, "rate_limited", True),
     "send_error_131000.json": (500, ServerError, 131000, "server_error", True),
     "send_error_131026.json": (400, RecipientError, 131026, "undeliverable", False),
     "send_error_131047.json": (400, ReEngagementError, 131047, "window_closed", False),
@@ -46,6 +48,12 @@ def test_send_error_fixtures(fixture, as_type):
     assert (error.message, error.fbtrace_id) == (fields["message"], fields["fbtrace_id"])
     assert error.details == fields.get("error_data", {}).get("details")
     assert error.subcode is None
+
+
+@pytest.mark.parametrize("cls", [ThroughputLimitError, PairRateLimitError])
+def test_meta_rate_limits_are_throttling_with_a_class_of_their_own(cls):
+    # 130429 slows the whole number down, 131056 one customer: the sender decides on the class.
+    assert issubclass(cls, ThrottlingError) and cls("x").transient is True
 
 
 def test_re_engagement_is_a_recipient_error_that_is_not_retried():
@@ -81,7 +89,7 @@ def test_bodies_that_are_not_graph_errors_are_classified_by_http_status(status, 
         (0, AuthorizationError, "auth_failed"), (3, AuthorizationError, "permission_denied"),
         (10, AuthorizationError, "permission_denied"), (250, AuthorizationError, "permission_denied"),
         (4, ThrottlingError, "rate_limited"), (80007, ThrottlingError, "rate_limited"),
-        (131048, ThrottlingError, "spam_rate_limited"), (131056, ThrottlingError, "pair_rate_limited"),
+        (131048, ThrottlingError, "spam_rate_limited"), (131056, PairRateLimitError, "pair_rate_limited"),
         (131021, RecipientError, "recipient_is_sender"), (131051, RequestError, "unsupported_message_type"),
         (131008, RequestError, "missing_parameter"), (131009, RequestError, "invalid_parameter_value"),
         (131053, RequestError, "media_upload_failed"), (132000, RequestError, "template_parameters_mismatch"),
