@@ -21,14 +21,14 @@ $(INSTALL_STAMP): requirements.lock
 
 install: $(INSTALL_STAMP) ## Create .venv with Python 3.10 and install the pinned dependencies
 
-run: install train ## Start the action server (5055) and Rasa (5005) on embedded defaults
+run: install train ## Start the action server (5055) and Rasa (5005) on 127.0.0.1, embedded defaults
 	scripts/run-service.sh
 
 train: install ## Train models/current.tar.gz if data/, domain or config changed
 	scripts/train-if-stale.sh
 
-actions: install ## Start only the action server
-	$(RASA) run actions --port 5055 --actions actions
+actions: install ## Start only the action server (127.0.0.1:5055, token from var/dev-secrets.env as make run)
+	scripts/run-service.sh --actions
 
 validate: install ## Check the YAML: yamllint and rasa data validate --fail-on-warnings
 	$(BIN)/yamllint --strict domain.yml domain data tests/stories tests/nlu config.yml endpoints.yml credentials.example.yml
@@ -50,8 +50,7 @@ test-nlu: train ## Report NLU accuracy on held-out phrasings in tests/nlu
 test: lint train pytest test-stories test-nlu chaos ## Every test: lint (yamllint, rasa data validate, ruff), train, pytest, test stories, NLU report, chaos run
 
 shell: install train ## Talk to the assistant in the terminal (starts the action server too)
-	@$(RASA) run actions --port 5055 --actions actions --quiet & pid=$$!; \
-	  trap "kill $$pid" EXIT; $(RASA) shell --model models/current.tar.gz --endpoints endpoints.yml
+	@scripts/run-service.sh --shell
 
 chaos: install train ## Kill a replica and restart PostgreSQL mid-run; fails on any lost or duplicated reply
 	$(PYTHON) bench/chaos.py

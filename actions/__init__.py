@@ -4,6 +4,7 @@ from sanic import Sanic
 from sanic.exceptions import SanicException
 
 from supportdesk.knowledge.openai_answers import close_openai_answers
+from supportdesk.platform.action_server import require_action_token
 from supportdesk.platform.settings import get_settings
 from supportdesk.platform.structured_logging import configure_logging
 
@@ -15,7 +16,15 @@ async def _close_clients(*_: object) -> None:
     await close_openai_answers()
 
 
+def serve_on(app: Sanic) -> None:
+    """Set up rasa-sdk's server for this package: only Rasa's calls (with the token), clients closed at the end."""
+    require_action_token(app)
+    app.register_listener(_close_clients, "after_server_stop")
+
+
 try:  # rasa-sdk imports this package while building its Sanic app "rasa_sdk", before serving
-    Sanic.get_app("rasa_sdk").register_listener(_close_clients, "after_server_stop")
+    _server = Sanic.get_app("rasa_sdk")
 except SanicException:
-    pass  # imported outside the action server (tests, tools): nothing to close at its end
+    _server = None  # imported outside the action server (tests, tools): nothing to guard or close
+if _server is not None:
+    serve_on(_server)

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Start the action server (5055) and Rasa (5005) in the foreground; Ctrl-C stops both.
-# On embedded settings (no WhatsApp token) the WhatsApp simulator is on, missing secrets are
-# generated once into var/dev-secrets.env, and the console URL and an admin token are printed.
+# Both listen on 127.0.0.1 only: put a proxy or tunnel in front to reach them from elsewhere.
+# On embedded settings (no WhatsApp token) the WhatsApp simulator is on, missing secrets
+# (including ACTION_SERVER_TOKEN, which Rasa sends the action server) are generated once into
+# var/dev-secrets.env, and the console URL and an admin token are printed.
 #
 #   scripts/run-service.sh                     start both servers (`make run`)
+#   scripts/run-service.sh --actions           start only the action server (`make actions`)
+#   scripts/run-service.sh --shell             the action server, then `rasa shell` (`make shell`)
 #   scripts/run-service.sh --exec COMMAND...   run COMMAND with the settings the servers would get
 #                                              (`make token`: its tokens are accepted by `make run`'s)
 set -euo pipefail
@@ -21,7 +25,7 @@ setting() {
 
 # Secrets a local run needs but nobody set: random ones, kept in var/ (ignored by git) across runs.
 dev_secrets=var/dev-secrets.env
-for name in WHATSAPP_APP_SECRET ATTENDANT_JWT_SECRET; do
+for name in WHATSAPP_APP_SECRET ATTENDANT_JWT_SECRET ACTION_SERVER_TOKEN; do
   [ -n "$(setting "$name")" ] && continue
   if ! grep -q "^$name=" "$dev_secrets" 2>/dev/null; then
     (umask 077; echo "$name=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')" >> "$dev_secrets")
@@ -31,19 +35,27 @@ done
 if [ -z "$(setting WHATSAPP_ACCESS_TOKEN)" ] && [ -z "$(setting SIMULATOR_ENABLED)" ]; then
   export SIMULATOR_ENABLED=true
 fi
-if [ "${1:-}" = "--exec" ]; then
-  shift
-  exec "$@"
-fi
+# rasa-sdk 3.6 has no host option; it binds to $SANIC_HOST (default 0.0.0.0, every interface).
+action_server() { SANIC_HOST=127.0.0.1 exec .venv/bin/rasa run actions --port 5055 --actions actions "$@"; }
+case "${1:-}" in
+  --exec) shift; exec "$@" ;;
+  --actions) shift; action_server "$@" ;;
+  --shell)
+    action_server --quiet &
+    actions_pid=$!
+    trap 'kill $actions_pid 2>/dev/null || true' EXIT
+    .venv/bin/rasa shell --interface 127.0.0.1 --model models/current.tar.gz --endpoints endpoints.yml
+    exit ;;
+esac
 [ -f credentials.yml ] || cp credentials.example.yml credentials.yml
 
 pids=()
 banner_pid=
 stop() { trap - INT TERM EXIT; kill "${pids[@]}" $banner_pid 2>/dev/null || true; wait 2>/dev/null || true; }
 trap stop INT TERM EXIT
-.venv/bin/rasa run actions --port 5055 --actions actions &
+action_server &
 pids+=($!)
-.venv/bin/rasa run --port 5005 --credentials credentials.yml --endpoints endpoints.yml \
+.venv/bin/rasa run --interface 127.0.0.1 --port 5005 --credentials credentials.yml --endpoints endpoints.yml \
   --model models/current.tar.gz &
 pids+=($!)
 

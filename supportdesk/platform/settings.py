@@ -57,6 +57,7 @@ class Settings:
 
     attendant_jwt_secret: Optional[str] = None
     attendant_token_max_hours: float = 12.0
+    action_server_token: Optional[str] = None
 
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'supportdesk.db'}"
     redis_url: Optional[str] = None
@@ -179,6 +180,7 @@ def load_settings(environ: Optional[Mapping[str, str]] = None, dotenv: Optional[
         attendant_token_max_hours=_number(
             env, "ATTENDANT_TOKEN_MAX_HOURS", defaults.attendant_token_max_hours, float
         ),
+        action_server_token=_optional(env, "ACTION_SERVER_TOKEN"),
         database_url=database_url,
         redis_url=_optional(env, "REDIS_URL"),
         handoff_claim_timeout_seconds=int(

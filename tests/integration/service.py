@@ -26,6 +26,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 MODEL = PROJECT / "models" / "current.tar.gz"
 RASA = PROJECT / ".venv" / "bin" / "rasa"
 JWT_SECRET = "integration-attendant-secret-0123456789"
+ACTION_SERVER_TOKEN = "integration-action-server-token-0123456789"  # what Rasa sends its action server
 START_TIMEOUT_SECONDS = 180
 
 
@@ -86,7 +87,9 @@ class RunningService:
         self.workdir = workdir
         self.port = free_port()
         self.action_port = action_port or free_port()
-        self.env = {**os.environ, **env, "PYTHONUNBUFFERED": "1", "LOG_FORMAT": "json"}
+        # The token endpoints.yml needs; replicas sharing one action server share it.
+        self.env = {**os.environ, "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN, **env, "PYTHONUNBUFFERED": "1",
+                    "LOG_FORMAT": "json", "SANIC_HOST": "127.0.0.1"}  # SANIC_HOST: rasa-sdk's bind address
         self.processes: list = []
         self._start_actions = start_actions
         self._credentials = credentials if credentials is not None else (PROJECT / "credentials.example.yml").read_text()
@@ -112,7 +115,15 @@ class RunningService:
              "--model", str(MODEL), "--interface", "127.0.0.1"],
         )
         self.wait_ready()
+        if self._start_actions:
+            self._check_action_server_refuses_strangers()
         return self
+
+    def _check_action_server_refuses_strangers(self) -> None:
+        """The started action server answers only calls carrying the token (what Rasa sends)."""
+        stranger = requests.post(f"http://127.0.0.1:{self.action_port}/webhook", json={}, timeout=5)
+        if stranger.status_code != 401:
+            raise RuntimeError(f"the action server answered {stranger.status_code} to a call without its token")
 
     def _spawn(self, name: str, command: list) -> None:
         log = open(self.workdir / f"{name}-{self.port}.log", "ab")
