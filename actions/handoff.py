@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from supportdesk.attendant.alerts import DEFAULT_HANDOFF_REASON, courtesy_push, handoff_push, team_text
 from supportdesk.attendant.push import PushSender
 from supportdesk.handoff import state as handoff
+from supportdesk.messaging.inbox import has_written
 from supportdesk.platform.redaction import mask_phone
 from supportdesk.platform.responses import get_responses
 from supportdesk.platform.settings import Settings, get_settings
@@ -92,6 +93,10 @@ class ActionRequestHandoff(Action):
         """Queue the customer (once) and answer with the holding message."""
         settings = self._settings or get_settings()
         database = get_runtime().database
+        if not await database.run(has_written, database, tracker.sender_id):
+            # Only Rasa may call us, but what it is told is checked too: nobody is queued who never wrote.
+            logger.warning("handoff.refused_unknown_conversation", extra={"sender": mask_phone(tracker.sender_id)})
+            return [SlotSet("handoff_reason", None)]
         now = self._clock()
         await asyncio.to_thread(get_responses)  # the first use loads the domain: not on the event loop
         reason = handoff_reason(tracker)

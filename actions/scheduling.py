@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from supportdesk.attendant.alerts import courtesy_push, scheduling_push, team_text
 from supportdesk.attendant.push import PushSender
+from supportdesk.messaging.inbox import has_written
 from supportdesk.platform.redaction import mask_phone
 from supportdesk.platform.responses import get_responses
 from supportdesk.platform.settings import Settings, get_settings
@@ -137,6 +138,10 @@ class ActionSubmitAppointment(Action):
             dispatcher.utter_message(response="utter_appointment_discarded")
             return reset_events()
         database = get_runtime().database
+        if not await database.run(has_written, database, tracker.sender_id):
+            # Only Rasa may call us, but what it is told is checked too: no request for someone who never wrote.
+            logger.warning("appointment.refused_unknown_conversation", extra={"sender": mask_phone(tracker.sender_id)})
+            return reset_events()
         await asyncio.to_thread(get_responses)  # the first use loads the domain: not on the event loop
         display = tracker.get_slot("appointment_time_display") or ""
         service = tracker.get_slot("appointment_service")

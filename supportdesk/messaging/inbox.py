@@ -126,6 +126,18 @@ def store_delivery(database: Database, delivery: WebhookDelivery, now: Optional[
     return StoredDelivery(new_wamids, len(delivery.messages) - len(new_wamids), len(delivery.statuses))
 
 
+def has_written(database: Database, conversation_id: str) -> bool:
+    """True when a message from this customer was stored (`_touch_conversation` set `last_inbound_at`).
+
+    Actions check what they are told against it: a handoff or an appointment only for a customer who
+    really wrote. The conversation row outlives the inbox rows' retention, and one indexed read suffices.
+    """
+    rows = database.execute(
+        "SELECT 1 AS found FROM conversations WHERE id = ? AND last_inbound_at IS NOT NULL", (conversation_id,)
+    )
+    return bool(rows)
+
+
 def claim_conversations(database: Database, owner: str, lease_seconds: float, limit: int) -> List[str]:
     """Lease up to `limit` conversations that have pending messages; oldest first."""
     now = time.time()
