@@ -1,7 +1,10 @@
-// The attendant API client: every call carries the token kept in sessionStorage.
+// The attendant API client: every call carries the token kept in sessionStorage, and can be
+// cancelled all at once when the attendant signs out.
 
 export const API_BASE = "/webhooks/attendant";
 const TOKEN_KEY = "supportdesk.attendantToken";
+const ABORTED = "aborted";
+let requests = new AbortController(); // the signal of every call made since the last cancelRequests()
 
 /** An answer other than 2xx: `status`, the API's `code` and its message. */
 export class ApiError extends Error {
@@ -10,6 +13,17 @@ export class ApiError extends Error {
     this.status = status;
     this.code = code;
   }
+}
+
+/** True for the rejection of a call cancelled by `cancelRequests()`: nothing to tell anyone. */
+export function isCancelled(error) {
+  return error instanceof ApiError && error.code === ABORTED;
+}
+
+/** Cancel every call in flight (sign-out); their promises reject with an error `isCancelled` knows. */
+export function cancelRequests() {
+  requests.abort();
+  requests = new AbortController();
 }
 
 export const tokenStore = {
@@ -37,8 +51,10 @@ export function tokenClaims(token) {
 
 /** Call the API; resolves to the parsed JSON body, rejects with ApiError. */
 export async function api(method, path, body) {
+  const { signal } = requests;
+  const cancelled = () => new ApiError(0, ABORTED, "The request was cancelled.");
   const headers = { Authorization: `Bearer ${tokenStore.get() || ""}`, Accept: "application/json" };
-  const init = { method, headers, cache: "no-store" };
+  const init = { method, headers, cache: "no-store", signal };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -47,6 +63,7 @@ export async function api(method, path, body) {
   try {
     answer = await fetch(`${API_BASE}${path}`, init);
   } catch {
+    if (signal.aborted) throw cancelled();
     throw new ApiError(0, "network", "The server cannot be reached. Check your connection.");
   }
   let data = null;
@@ -55,6 +72,7 @@ export async function api(method, path, body) {
   } catch {
     data = null;
   }
+  if (signal.aborted) throw cancelled(); // cancelled while the body was read
   if (!answer.ok) {
     throw new ApiError(answer.status, data?.error || "http_error", data?.message);
   }

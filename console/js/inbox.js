@@ -1,6 +1,6 @@
 // The attendant inbox: sign in with a token, watch the queue live, claim, reply, release.
 
-import { API_BASE, ApiError, attendantApi, tokenClaims, tokenStore } from "./api.js";
+import { API_BASE, ApiError, attendantApi, cancelRequests, isCancelled, tokenClaims, tokenStore } from "./api.js";
 import { isStepBack } from "./delivery-status.js";
 import { displayName, messageItem, renderAppointments, renderHistory, renderQueue } from "./inbox-views.js";
 import { alertAttendant, notice, offerSimulator, setUpNotices } from "./notices.js";
@@ -9,6 +9,7 @@ import { openStream } from "./sse.js";
 const $ = (id) => document.getElementById(id);
 const REFRESH_DEBOUNCE_MS = 400;
 const CLOCK_TICK_MS = 15000;
+const REFUSED = "Your token was refused or has expired. Paste a new one.";
 
 const state = {
   me: null,
@@ -22,8 +23,9 @@ const state = {
 };
 
 function explain(error) {
+  if (isCancelled(error)) return; // signed out meanwhile
   if (error instanceof ApiError && error.status === 401) {
-    signOut("Your token was refused or has expired. Paste a new one.");
+    if (state.me) signOut(REFUSED);
     return;
   }
   notice(error.message || "Something went wrong.");
@@ -71,11 +73,27 @@ function enter(claims) {
   refreshAll();
 }
 
+/** Leave the desk: nothing of the session keeps running (stream, timers, calls in flight) or stays shown. */
 function signOut(reason = "") {
   tokenStore.clear();
+  cancelRequests();
   if (state.stream) state.stream.stop();
+  clearTimeout(state.refreshTimer);
   clearInterval(state.clockTimer);
-  Object.assign(state, { me: null, conversations: new Map(), selectedId: null, messages: [], stream: null });
+  Object.assign(state, {
+    me: null, conversations: new Map(), selectedId: null, messages: [], appointments: [],
+    stream: null, refreshTimer: null, clockTimer: null,
+  });
+  $("appointment-list").replaceChildren();
+  renderHistory($("history"), []);
+  delete $("history").dataset.conversation;
+  notice("");
+  $("conversation-list").replaceChildren();
+  document.body.classList.remove("viewing");
+  $("conversation-title").textContent = "Pick a conversation";
+  $("conversation-meta").textContent = "";
+  for (const id of ["claim", "release", "reply-form"]) $(id).hidden = true;
+  $("conversation-hint").textContent = "Pick a conversation from the queue to read it.";
   $("desk").hidden = true;
   $("session").hidden = true;
   $("sign-in").hidden = false;
@@ -91,7 +109,7 @@ function streamState(value) {
   $("stream-state").textContent = words[value] ?? "";
   $("stream-state").dataset.state = value;
   if (value === "open") refreshAll(); // events missed before the stream (re)opened
-  if (value === "unauthorized") signOut("Your token was refused or has expired. Paste a new one.");
+  if (value === "unauthorized") signOut(REFUSED);
 }
 
 // ---- data ----------------------------------------------------------------------------------
@@ -113,7 +131,10 @@ async function refreshConversations() {
 
 function refreshSoon() {
   clearTimeout(state.refreshTimer);
-  state.refreshTimer = setTimeout(refreshConversations, REFRESH_DEBOUNCE_MS);
+  state.refreshTimer = setTimeout(() => {
+    state.refreshTimer = null;
+    refreshConversations();
+  }, REFRESH_DEBOUNCE_MS);
 }
 
 async function refreshAppointments() {
@@ -228,7 +249,7 @@ async function select(id) {
   renderConversation();
   renderQueueNow();
   await loadConversation(id);
-  $("conversation").focus();
+  if (state.selectedId === id) $("conversation").focus();
 }
 
 async function act(button, work) {

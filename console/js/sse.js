@@ -59,8 +59,11 @@ export function openStream(url, { token, onEvent, onState = () => {} }) {
   let controller = null;
   let retryMs = DEFAULT_RETRY_MS;
   let lastEventId = "";
+  let pause = null; // the wait before reconnecting: stop() ends it at once
 
-  const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const wait = (ms) => new Promise((resolve) => {
+    pause = { timer: setTimeout(resolve, ms), resolve };
+  });
 
   async function readOnce() {
     controller = new AbortController();
@@ -69,8 +72,10 @@ export function openStream(url, { token, onEvent, onState = () => {} }) {
     const answer = await fetch(url, { headers, signal: controller.signal, cache: "no-store" });
     if (answer.status === 401) return "unauthorized";
     if (!answer.ok || !answer.body) throw new Error(`stream answered ${answer.status}`);
+    if (stopped) return "closed";
     onState("open");
     const parser = new SseParser((event) => {
+      if (stopped) return;
       lastEventId = event.id || lastEventId;
       let data;
       try {
@@ -95,7 +100,7 @@ export function openStream(url, { token, onEvent, onState = () => {} }) {
     while (!stopped) {
       try {
         if ((await readOnce()) === "unauthorized") {
-          onState("unauthorized");
+          if (!stopped) onState("unauthorized");
           return;
         }
       } catch {
@@ -111,6 +116,10 @@ export function openStream(url, { token, onEvent, onState = () => {} }) {
     stop() {
       stopped = true;
       if (controller) controller.abort();
+      if (pause) {
+        clearTimeout(pause.timer);
+        pause.resolve();
+      }
     },
   };
 }
