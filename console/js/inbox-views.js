@@ -1,4 +1,4 @@
-// Rendering of the inbox's parts: queue, history and appointments. Text goes in as textContent.
+// Rendering of the inbox's parts: queue and history. Text goes in as textContent.
 
 import { deliveryLabel } from "./delivery-status.js";
 import { clear, clockTime, el, elapsed, formattedText } from "./dom.js";
@@ -41,15 +41,19 @@ function queueItemContent(conversation, me, now) {
  */
 export function renderQueue(list, conversations, selectedId, me, onSelect) {
   const now = Date.now();
-  const existing = new Map([...list.children].map((item) => [item.dataset.id, item]));
   const sorted = sortConversations(conversations);
+  const listed = new Set(sorted.map((conversation) => conversation.id));
+  const existing = new Map();
+  for (const item of [...list.children]) {
+    if (listed.has(item.dataset.id)) existing.set(item.dataset.id, item);
+    else item.remove(); // first, so that the items after it need not move
+  }
   sorted.forEach((conversation, index) => {
     let item = existing.get(conversation.id);
     if (!item) {
       const button = el("button", { type: "button", onclick: () => onSelect(conversation.id) });
       item = el("li", { dataset: { id: conversation.id } }, button);
     }
-    existing.delete(conversation.id);
     const button = item.firstElementChild;
     button.className = `conversation-item status-${conversation.status}`;
     button.dataset.id = conversation.id;
@@ -59,7 +63,6 @@ export function renderQueue(list, conversations, selectedId, me, onSelect) {
     button.replaceChildren(...queueItemContent(conversation, me, now));
     if (list.children[index] !== item) list.insertBefore(item, list.children[index] || null);
   });
-  for (const gone of existing.values()) gone.remove();
 }
 
 function deliveryMark(message) {
@@ -94,31 +97,4 @@ export function renderHistory(list, messages) {
   clear(list);
   for (const message of messages) list.append(messageItem(message));
   list.scrollTop = list.scrollHeight;
-}
-
-/** The appointment requests; `onAnswer(appointment, "confirm"|"decline", note)`. */
-export function renderAppointments(list, appointments, onAnswer, onOpen) {
-  clear(list);
-  for (const appointment of appointments) {
-    const noteId = `appointment-note-${appointment.id}`;
-    const name = appointment.customer_name || `+${appointment.conversation_id}`;
-    const note = el("input", { id: noteId, type: "text", maxlength: "4096", autocomplete: "off" });
-    list.append(
-      el(
-        "li",
-        { class: "appointment", dataset: { id: appointment.id } },
-        el("p", { class: "appointment-when", text: appointment.starts_at_text || appointment.starts_at }),
-        el("p", { class: "appointment-who" },
-          el("button", { type: "button", class: "link", text: name, onclick: () => onOpen(appointment.conversation_id) }),
-          appointment.service ? ` · ${appointment.service}` : ""),
-        appointment.note ? el("p", { class: "appointment-note", text: appointment.note }) : null,
-        el("label", { for: noteId, text: `Message to ${name} (optional)` }),
-        note,
-        el("div", { class: "actions" },
-          el("button", { type: "button", text: "Confirm", onclick: () => onAnswer(appointment, "confirm", note.value) }),
-          el("button", { type: "button", class: "secondary", text: "Decline",
-            onclick: () => onAnswer(appointment, "decline", note.value) })),
-      ),
-    );
-  }
 }

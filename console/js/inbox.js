@@ -1,8 +1,9 @@
 // The attendant inbox: sign in with a token, watch the queue live, claim, reply, release.
 
 import { API_BASE, ApiError, attendantApi, cancelRequests, isCancelled, tokenClaims, tokenStore } from "./api.js";
+import { AppointmentPanel } from "./appointments.js";
 import { isStepBack } from "./delivery-status.js";
-import { displayName, messageItem, renderAppointments, renderHistory, renderQueue } from "./inbox-views.js";
+import { displayName, messageItem, renderHistory, renderQueue } from "./inbox-views.js";
 import { alertAttendant, notice, offerSimulator, setUpNotices } from "./notices.js";
 import { openStream } from "./sse.js";
 
@@ -16,11 +17,17 @@ const state = {
   conversations: new Map(),
   selectedId: null,
   messages: [],
-  appointments: [],
   stream: null,
   refreshTimer: null,
   clockTimer: null,
 };
+const appointments = new AppointmentPanel({
+  list: $("appointment-list"),
+  empty: $("appointments-empty"),
+  onOpen: (id) => select(id),
+  tell: notice,
+  onProblem: explain,
+});
 
 function explain(error) {
   if (isCancelled(error)) return; // signed out meanwhile
@@ -81,10 +88,10 @@ function signOut(reason = "") {
   clearTimeout(state.refreshTimer);
   clearInterval(state.clockTimer);
   Object.assign(state, {
-    me: null, conversations: new Map(), selectedId: null, messages: [], appointments: [],
+    me: null, conversations: new Map(), selectedId: null, messages: [],
     stream: null, refreshTimer: null, clockTimer: null,
   });
-  $("appointment-list").replaceChildren();
+  appointments.clear();
   renderHistory($("history"), []);
   delete $("history").dataset.conversation;
   notice("");
@@ -115,7 +122,7 @@ function streamState(value) {
 // ---- data ----------------------------------------------------------------------------------
 
 async function refreshAll() {
-  await Promise.all([refreshConversations(), refreshAppointments()]);
+  await Promise.all([refreshConversations(), appointments.refresh()]);
   if (state.selectedId) await loadConversation(state.selectedId);
 }
 
@@ -135,17 +142,6 @@ function refreshSoon() {
     state.refreshTimer = null;
     refreshConversations();
   }, REFRESH_DEBOUNCE_MS);
-}
-
-async function refreshAppointments() {
-  try {
-    const { appointments } = await attendantApi.appointments();
-    state.appointments = appointments;
-    renderAppointments($("appointment-list"), appointments, answerAppointment, select);
-    $("appointments-empty").hidden = appointments.length > 0;
-  } catch (error) {
-    explain(error);
-  }
 }
 
 async function loadConversation(id) {
@@ -179,7 +175,7 @@ function handleEvent({ event, data }) {
     const message = state.messages.find((m) => m.id === data.id);
     if (message) upsertMessage({ ...message, status: data.status, status_reason: data.reason });
   } else if (event.startsWith("appointment.")) {
-    refreshAppointments();
+    appointments.update(data);
   }
 }
 
@@ -300,16 +296,6 @@ async function reply(event) {
     box.value = "";
     box.focus();
   });
-}
-
-async function answerAppointment(appointment, answer, note) {
-  try {
-    await attendantApi.answerAppointment(appointment.id, answer, note.trim());
-    notice(answer === "confirm" ? "Appointment confirmed; the customer was told." : "Request declined; the customer was told.");
-  } catch (error) {
-    explain(error);
-  }
-  refreshAppointments();
 }
 
 // ---- wiring --------------------------------------------------------------------------------

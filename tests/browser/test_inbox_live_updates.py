@@ -1,4 +1,4 @@
-"""The inbox while things happen around it: signing out.
+"""The inbox while things happen around it: requests arriving, answers on their way, signing out.
 
 Races are made certain, not hoped for: tests/browser/probe.js holds a request's answer back or
 keeps timers from running, so the awkward moment is held open while the test acts.
@@ -10,9 +10,11 @@ from typing import Iterator
 
 import pytest
 
-from tests.browser.backend import customer_writes
+from tests.browser.backend import customer_writes, request_appointment
 from tests.browser.pages import InboxPage
 from tests.integration.service import attendant_token
+
+CONFIRMED = "Appointment confirmed; the customer was told."
 
 
 @pytest.fixture
@@ -26,6 +28,60 @@ def probed_inbox(browser, console_service) -> Iterator[InboxPage]:
         yield page
     finally:
         page.close()
+
+
+def known_customer(service, inbox: InboxPage, customer: str, name: str) -> None:
+    """A customer who wrote once, listed in the inbox."""
+    customer_writes(service, customer, "hello", name)
+    inbox.wait_in_queue(customer)
+
+
+def test_a_note_being_typed_survives_requests_coming_and_going(inbox, console_service):
+    customer = "15550004401"
+    known_customer(console_service, inbox, customer, "Nora Note")
+    later = request_appointment(console_service, customer, 30, "Haircut")
+    inbox.wait_appointment(later)
+    note = inbox.appointment_part(later, "input")
+    note.click()
+    note.send_keys("Please come ten minutes early")
+    inbox.script("window.__typedInto = arguments[0].closest('li')", note)
+
+    sooner = request_appointment(console_service, customer, 20, "Colour")  # listed above the one being typed in
+    inbox.wait_appointment(sooner)
+    answered = console_service.api("POST", f"/appointments/{sooner}/decline", attendant_token("bea"), json={})
+    assert answered.status_code == 200, answered.text
+    inbox.wait_appointment(sooner, listed=False)
+
+    item = inbox.appointment(later)
+    assert inbox.script("return arguments[0] === window.__typedInto", item), "the item was rebuilt"
+    assert inbox.appointment_part(later, "input").get_attribute("value") == "Please come ten minutes early"
+    assert inbox.script("return document.activeElement === arguments[0]", inbox.appointment_part(later, "input"))
+
+
+def test_an_appointment_is_answered_once_however_often_it_is_clicked(probed_inbox, console_service):
+    inbox, customer = probed_inbox, "15550004402"
+    known_customer(console_service, inbox, customer, "Dora Double")
+    request = request_appointment(console_service, customer, 40, "Massage")
+    inbox.wait_appointment(request)
+    answer_path = f"/appointments/{request}/"
+    inbox.probe("gate(arguments[0], 'POST')", answer_path)
+
+    confirm = inbox.appointment_part(request, "button[data-answer=confirm]")
+    decline = inbox.appointment_part(request, "button[data-answer=decline]")
+    confirm.click()
+    inbox.wait(lambda d: [r["state"] for r in inbox.requests_to(answer_path, "POST")] == ["held"],
+               "the confirmation reaching the server")
+    assert [confirm.get_attribute("disabled"), decline.get_attribute("disabled")] == ["true", "true"]
+    inbox.script("arguments[0].click(); arguments[0].click(); arguments[1].click();", confirm, decline)
+
+    inbox.probe("release(arguments[0])", answer_path)
+    inbox.wait_appointment(request, listed=False)
+    assert [(r["url"].split(answer_path)[1], r["status"]) for r in inbox.requests_to(answer_path, "POST")] == [
+        ("confirm", 200)
+    ]
+    assert inbox.css("#toast-text").get_attribute("textContent") == CONFIRMED
+    confirmed = console_service.api("GET", "/appointments?status=confirmed", attendant_token("ana")).json()
+    assert [(a["id"], a["answered_by"]) for a in confirmed["appointments"] if a["id"] == request] == [(request, "ana")]
 
 
 def test_signing_out_leaves_nothing_running(probed_inbox, console_service):
