@@ -163,13 +163,15 @@ def publish_status(cursor: Cursor, where: str, params: tuple) -> None:
         )
 
 
-def retry_later(database: Database, outbox_id: int, delay_seconds: float, reason: str) -> None:
-    """Put a row back in line after a transient failure."""
+def retry_later(
+    database: Database, outbox_id: int, delay_seconds: float, reason: Optional[str], count_attempt: bool = True
+) -> None:
+    """Put a row back in line after a transient failure; `count_attempt=False` (paced, rate-limited) gives its attempt back."""
     now = time.time()
     database.execute(
-        """UPDATE outbox_messages SET state = 'pending', next_attempt_at = ?, failure_reason = ?, lease_owner = NULL,
-               updated_at = ? WHERE id = ?""",
-        (now + delay_seconds, reason, now, outbox_id),
+        """UPDATE outbox_messages SET state = 'pending', next_attempt_at = ?, failure_reason = COALESCE(?, failure_reason),
+               attempts = attempts - ?, lease_owner = NULL, updated_at = ? WHERE id = ?""",
+        (now + delay_seconds, reason, 0 if count_attempt else 1, now, outbox_id),
     )
 
 

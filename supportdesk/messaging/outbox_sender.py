@@ -1,8 +1,10 @@
-"""Sends queued replies through the Graph API: in order per customer, retried when transient.
+"""Sends queued replies through the Graph API: in order per customer, paced, retried when transient.
 
 This is the send boundary: a bot reply is dropped here (state `suppressed`, kept for the
 record) while a person holds the conversation, and free-form text is not attempted once the
 24-hour customer-service window is closed (state `failed`, reason `window_closed`).
+Sends are paced per business number and per customer (`send_pacing`); a message that must wait,
+or that Meta refused with 130429 or 131056, goes back in line without using up an attempt.
 """
 
 from __future__ import annotations
@@ -14,11 +16,18 @@ from typing import Callable, Optional
 
 from supportdesk.messaging import outbox
 from supportdesk.messaging.conversations import load_conversation
+from supportdesk.messaging.send_pacing import SendPacer
 from supportdesk.platform.database import Database
 from supportdesk.platform.redaction import mask_phone
 from supportdesk.platform.retry_policy import RetryPolicy
+from supportdesk.platform.settings import get_settings
 from supportdesk.whatsapp.graph_api import GraphApiClient
-from supportdesk.whatsapp.graph_errors import AuthorizationError, GraphApiError
+from supportdesk.whatsapp.graph_errors import (
+    AuthorizationError,
+    GraphApiError,
+    PairRateLimitError,
+    ThroughputLimitError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +58,7 @@ class OutboxSender:
         poll_seconds: float = 0.5,
         rng: Callable[[], float] = random.random,
         lease_seconds: float = DEFAULT_SEND_LEASE_SECONDS,
+        pacer: Optional[SendPacer] = None,
     ) -> None:
         self._database = database
         self._graph = graph
@@ -57,6 +67,7 @@ class OutboxSender:
         self._poll_seconds = poll_seconds
         self._rng = rng
         self._lease_seconds = lease_seconds
+        self._pacer = pacer or SendPacer.from_settings(get_settings(), policy, rng)
         self._wakeup = asyncio.Event()
         self._stopping = False
 
@@ -110,6 +121,11 @@ class OutboxSender:
         await self._send(row)
 
     async def _send(self, row: outbox.OutboxRow) -> None:
+        wait = self._pacer.reserve(row.conversation_id)
+        if wait > 0:  # not this message's turn yet: back in line, the customer's later ones behind it
+            logger.debug("whatsapp.reply.paced", extra={"outbox_id": row.id, "delay_seconds": round(wait, 3)})
+            await self._put_back(row, wait, None)
+            return
         try:
             wamid = await self._graph.send_message(
                 row.conversation_id, row.message, reply_to=None, callback_data=f"outbox:{row.id}"
@@ -121,9 +137,13 @@ class OutboxSender:
             logger.error("whatsapp.reply.invalid", extra={"outbox_id": row.id, "error": str(error)[:200]})
             await self._finish(row, "failed", reason="invalid_request")
             return
+        self._pacer.sent(row.conversation_id)
         await self._finish(row, "sent", wamid=wamid)
 
     async def _handle_error(self, row: outbox.OutboxRow, error: GraphApiError) -> None:
+        if isinstance(error, (PairRateLimitError, ThroughputLimitError)):
+            await self._back_off(row, error)
+            return
         if isinstance(error, AuthorizationError):
             # Keep the queue until an operator replaces the token; the client logged it loudly.
             await self._database.run(
@@ -143,6 +163,24 @@ class OutboxSender:
             extra={"outbox_id": row.id, "code": error.code, "reason": error.reason, "fbtrace_id": error.fbtrace_id},
         )
         await self._finish(row, "failed", reason=error.reason, code=error.code, fbtrace_id=error.fbtrace_id)
+
+    async def _back_off(self, row: outbox.OutboxRow, error: GraphApiError) -> None:
+        """Meta's rate limits: pause the customer (131056) or the whole number (130429); no attempt is spent."""
+        if isinstance(error, PairRateLimitError):
+            delay = self._pacer.customer_throttled(row.conversation_id)
+        else:
+            delay = self._pacer.number_throttled()
+        logger.warning(
+            "whatsapp.reply.rate_limited",
+            extra={
+                "outbox_id": row.id, "code": error.code, "recipient": mask_phone(row.conversation_id),
+                "delay_seconds": round(delay, 2), "fbtrace_id": error.fbtrace_id,
+            },
+        )
+        await self._put_back(row, delay, error.reason)
+
+    async def _put_back(self, row: outbox.OutboxRow, delay: float, reason: Optional[str]) -> None:
+        await self._database.run(outbox.retry_later, self._database, row.id, delay, reason, False)  # not an attempt
 
     async def _finish(self, row: outbox.OutboxRow, state: str, **fields: object) -> None:
         await self._database.run(lambda: outbox.finish(self._database, row.id, state, **fields))

@@ -39,6 +39,8 @@ class Settings:
     graph_max_attempts: int = 5
     graph_backoff_base_seconds: float = 1.0
     graph_backoff_cap_seconds: float = 60.0
+    whatsapp_messages_per_second: float = 80.0  # Cloud API's default throughput of a business number
+    whatsapp_pair_burst: int = 10  # messages to one customer at once before one every 6 s (Meta's pair limit)
 
     openai_api_key: Optional[str] = None
     openai_base_url: Optional[str] = None
@@ -123,6 +125,13 @@ def _number(env: Mapping[str, str], name: str, default: float, kind: type) -> fl
     return value
 
 
+def _positive(env: Mapping[str, str], name: str, default: float, kind: type) -> float:
+    value = _number(env, name, default, kind)
+    if value <= 0:
+        raise SettingsError(f"{name} must be above 0, got {value!r}")
+    return value
+
+
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
     if not raw:
@@ -163,6 +172,10 @@ def load_settings(environ: Optional[Mapping[str, str]] = None, dotenv: Optional[
             env, "GRAPH_BACKOFF_BASE_SECONDS", defaults.graph_backoff_base_seconds, float
         ),
         graph_backoff_cap_seconds=_number(env, "GRAPH_BACKOFF_CAP_SECONDS", defaults.graph_backoff_cap_seconds, float),
+        whatsapp_messages_per_second=_positive(
+            env, "WHATSAPP_MESSAGES_PER_SECOND", defaults.whatsapp_messages_per_second, float
+        ),
+        whatsapp_pair_burst=int(_positive(env, "WHATSAPP_PAIR_BURST", defaults.whatsapp_pair_burst, int)),
         openai_api_key=_optional(env, "OPENAI_API_KEY"),
         openai_base_url=_optional(env, "OPENAI_BASE_URL"),
         openai_model=_optional(env, "OPENAI_MODEL") or DEFAULT_OPENAI_MODEL,

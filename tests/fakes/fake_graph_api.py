@@ -5,7 +5,9 @@ Answers have the fixtures' shapes: sends get `{messaging_product, contacts, mess
 with unique wamids, read/typing requests `{"success": true}`, media ids the body of
 `media_get_response.json`. A wrong bearer token gets Graph's 401 (code 190, OAuthException).
 Script the next answers per route (`SEND` or `MEDIA`) with any error fixture (`script_error`),
-a slow answer (`script_delay`) or a 500 whose body is not JSON (`script_server_error`).
+a slow answer (`script_delay`) or a 500 whose body is not JSON (`script_server_error`); Meta's
+rate limits (130429 for the number, 131056 for one customer) come on demand for the sends to
+one recipient (`script_rate_limit`), so concurrent sends to others are not affected.
 """
 
 from __future__ import annotations
@@ -25,6 +27,17 @@ FAKE_ACCESS_TOKEN = "EAAGfakegraphtoken0123456789abcdef"
 SEND = "send"  # route key: POST .../messages (sends, read receipts and typing alike)
 MEDIA = "media"  # route key: GET /{media_id}
 TEXT_MAX = 4096
+THROUGHPUT_LIMIT = 130429
+PAIR_RATE_LIMIT = 131056
+# Meta's texts for its rate-limit codes (message, error_data.details).
+RATE_LIMIT_TEXTS = {
+    THROUGHPUT_LIMIT: ("Rate limit hit", "Cloud API message throughput has been reached."),
+    PAIR_RATE_LIMIT: (
+        "(Business Account, Consumer Account) pair rate limit hit",
+        "Message failed to send because there were too many messages sent from this phone number "
+        "to the same phone number in a short period of time.",
+    ),
+}
 TOKEN_ERROR = {
     "error": {
         "message": "Invalid OAuth access token - Cannot parse access token",
@@ -70,6 +83,11 @@ class FakeGraphApi(LoopbackServer):
     def script_delay(self, seconds: float, times: int = 1, route: str = SEND) -> None:
         """The next `times` calls of `route` answer normally, but only after `seconds`."""
         self.script(route, *[ScriptedAnswer(200, None, delay=seconds) for _ in range(times)])
+
+    def script_rate_limit(self, code: int, to: str, times: int = 1) -> None:
+        """The next `times` sends to `to` answer 400 with Meta's 130429 or 131056 error."""
+        message, details = RATE_LIMIT_TEXTS[code]
+        self.script(f"{SEND}:{to}", *[ScriptedAnswer(400, graph_error(code, message, details)) for _ in range(times)])
 
     def script_server_error(self, times: int = 1, route: str = SEND) -> None:
         """The next `times` calls of `route` get a 500 whose body is HTML, not JSON."""
@@ -140,6 +158,9 @@ class FakeGraphApi(LoopbackServer):
             return web.json_response(problem, status=400)
         if body.get("status") == "read":
             return web.json_response({"success": True})
+        for_recipient = self.next_scripted(f"{SEND}:{body['to']}")
+        if for_recipient is not None:
+            return await self.answer(for_recipient)
         with self._lock:
             wamid = f"wamid.FAKE{next(self._ids):08d}"
             self.issued[wamid] = body
