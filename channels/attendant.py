@@ -208,6 +208,22 @@ class AttendantInput(InputChannel):
             result = await self.desk.release(conversation_id, attendant)
             return self._transition_answer(result, "not_holder", "Only the attendant holding it (or an admin) may release it.")
 
+        @api.route("/customers/<customer_id>", methods=["DELETE"])
+        @auth
+        async def erase_customer(request: Request, attendant: Attendant, customer_id: str) -> HTTPResponse:
+            from supportdesk.attendant import erasure  # the one route of the right to be forgotten
+
+            if not attendant.is_admin:
+                raise ApiError(403, "forbidden", "Only an admin may erase a customer.")
+            runtime = get_runtime()
+            try:
+                await erasure.erase_customer(runtime.database, runtime.dialogue.run, runtime.agent, customer_id, attendant.id)
+            except erasure.UnknownCustomer:
+                raise ApiError(404, "not_found", "No customer with that id.") from None
+            except (erasure.CustomerBusy, erasure.AssistantUnavailable):
+                raise ApiError(503, "busy", "The customer's conversation is in use or the assistant is starting; retry shortly.") from None
+            return response.empty(status=204)
+
         @api.route("/appointments", methods=["GET"])
         @auth
         async def appointment_list(request: Request, attendant: Attendant) -> HTTPResponse:

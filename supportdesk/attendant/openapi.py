@@ -25,6 +25,7 @@ def _errors(*statuses: int) -> Dict[str, Any]:
     texts = {
         400: "Invalid input",
         401: "Missing, malformed, badly signed or expired token",
+        403: "The caller's role may not do this",
         404: "Unknown conversation or appointment",
         409: "Conflict with the current state",
         413: "Body too large",
@@ -162,6 +163,15 @@ def _paths() -> Dict[str, Any]:
                 "summary": "Give the conversation back to the assistant (holder or admin)",
                 "parameters": [conversation_id],
                 "responses": {"200": _json(_ref("Conversation"), "Released"), **_errors(404, 409)},
+            }
+        },
+        "/customers/{customer_id}": {
+            "delete": {
+                "summary": "Erase everything kept about the customer: history, tracker, media, appointments, "
+                           "events, pushes (admin only); afterwards the conversation is 404",
+                "parameters": [{"name": "customer_id", "in": "path", "required": True, "schema": {"type": "string"},
+                                "description": "The customer's WhatsApp id (wa_id), the conversation id"}],
+                "responses": {"204": {"description": "Erased"}, **_errors(403, 404)},
             }
         },
         "/appointments": {
