@@ -96,3 +96,33 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
     migrate(db)
     yield db
     db.close()
+
+
+_FIRST_SERVICE_OF_TEST = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """Remember which services existed before this test (and its fixtures) started any."""
+    from tests.integration.service import STARTED
+
+    item.stash[_FIRST_SERVICE_OF_TEST] = len(STARTED)
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """When a test fails, attach the end of the logs of the real services it used (running or its own)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    from tests.integration.service import STARTED
+
+    first = item.stash.get(_FIRST_SERVICE_OF_TEST, len(STARTED))
+    for index, service in enumerate(STARTED):
+        if index < first and not service.processes:
+            continue
+        for log in sorted(service.workdir.glob("*.log")):
+            text = log.read_text(errors="replace")
+            report.sections.append((f"service log {log.name}", text[-6000:]))

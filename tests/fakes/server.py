@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import json
 import threading
+import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from aiohttp import web
@@ -27,6 +28,7 @@ class RecordedRequest:
     query: Dict[str, str]
     headers: Dict[str, str]
     body: bytes
+    received_at: float = 0.0  # time.monotonic() when the request reached the fake
 
     def json(self) -> Any:
         """The body parsed as JSON."""
@@ -102,6 +104,7 @@ class LoopbackServer:
             query=dict(request.query),
             headers=dict(request.headers),
             body=await request.read(),
+            received_at=time.monotonic(),
         )
         with self._got_request:
             self.requests.append(recorded)

@@ -71,6 +71,10 @@ def text_delivery(customer: str, wamid: str, text: str, name: str = "Kerry Fishe
     return json.dumps(body).encode("utf-8")
 
 
+# Every service started in this process, so a failing test can show their logs (tests/conftest.py).
+STARTED: list = []
+
+
 class RunningService:
     """One replica of Rasa (with both channels) plus, optionally, its action server."""
 
@@ -85,6 +89,7 @@ class RunningService:
         if not MODEL.exists():
             raise RuntimeError(f"{MODEL} is missing: run `make train` (make test trains before pytest)")
         self.workdir = workdir
+        STARTED.append(self)
         self.port = free_port()
         self.action_port = action_port or free_port()
         # The token endpoints.yml needs; replicas sharing one action server share it.
@@ -141,8 +146,7 @@ class RunningService:
                     raise RuntimeError(f"{name} exited with {process.returncode}; see {self.workdir}")
             try:
                 if all(requests.get(url, timeout=1).status_code == 200 for url in checks):
-                    time.sleep(0.5)  # after_server_start listeners (workers, timers) finish right after
-                    return
+                    return  # a delivery stored before the workers start is picked up when they do
             except requests.RequestException:
                 pass
             time.sleep(0.5)
@@ -176,6 +180,28 @@ class RunningService:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         return requests.request(method, f"{self.url}/webhooks/attendant{path}", headers=headers, timeout=15, **kwargs)
+
+
+def work_settled(database_url: str) -> bool:
+    """No stored message awaits its turn and no reply awaits sending: nothing more can happen by itself."""
+    from supportdesk.platform.database import Database
+
+    database = Database(database_url)
+    try:
+        inbox = database.execute("SELECT COUNT(*) AS n FROM inbox_messages WHERE state = 'pending'")
+        outbox = database.execute("SELECT COUNT(*) AS n FROM outbox_messages WHERE state IN ('pending', 'sending')")
+        return inbox[0]["n"] == 0 and outbox[0]["n"] == 0
+    finally:
+        database.close()
+
+
+def wait_settled(database_url: str, timeout: float = 60.0) -> None:
+    """Wait (polling, with a deadline) until `work_settled`."""
+    deadline = time.time() + timeout
+    while not work_settled(database_url):
+        if time.time() > deadline:
+            raise AssertionError(f"work still pending after {timeout} s")
+        time.sleep(0.1)
 
 
 def attendant_token(sub: str, role: str = "attendant") -> str:

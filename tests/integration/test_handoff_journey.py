@@ -16,6 +16,7 @@ from typing import List
 import pytest
 import requests
 
+from supportdesk.platform.database import Database
 from tests.fakes.fake_fcm import FakeFcm
 from tests.fakes.fake_graph_api import FAKE_ACCESS_TOKEN, FakeGraphApi
 from tests.integration.service import RunningService, attendant_token, service_env, text_delivery
@@ -74,6 +75,22 @@ def wait_for_text(graph: FakeGraphApi, fragment: str, timeout: float = 30.0) -> 
     raise AssertionError(f"no reply containing {fragment!r}; sent: {texts_sent(graph)}")
 
 
+def wait_for_turn(service: RunningService, wamid: str, timeout: float = 30.0) -> List[str]:
+    """Wait until the turn of `wamid` is finished; the states of the replies it queued (none when silent)."""
+    database = Database(service.env["DATABASE_URL"])
+    try:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            done = database.execute("SELECT state FROM inbox_messages WHERE wamid = ? AND state <> 'pending'", (wamid,))
+            if done:
+                rows = database.execute("SELECT state FROM outbox_messages WHERE answers_wamid = ? ORDER BY seq", (wamid,))
+                return [row["state"] for row in rows]
+            time.sleep(0.1)
+        raise AssertionError(f"the turn of {wamid} did not finish in {timeout} s")
+    finally:
+        database.close()
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def journey_service(request, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp(f"journey-{request.param}")
@@ -128,8 +145,9 @@ def test_customer_to_attendant_and_back(journey_service):
         assert service.post_webhook(text_delivery(CUSTOMER, "wamid.J3", "hello? is anyone there")).status_code == 200
         seen = stream.wait_for(lambda e: e["event"] == "message.created" and e["data"]["id"] == "wamid.J3")
         assert seen["data"]["sender"] == "customer" and seen["data"]["text"] == "hello? is anyone there"
-        time.sleep(2.0)
-        assert len(graph.sent_messages()) == sends_before, "the bot must stay silent while a person holds it"
+        turn = wait_for_turn(service, "wamid.J3")
+        assert turn == [], "the bot must stay silent while a person holds it"
+        assert len(graph.sent_messages()) == sends_before
 
         assert service.api("POST", f"/conversations/{CUSTOMER}/messages", loser, json={"text": "me too"}).status_code == 409
         assert service.api("POST", f"/conversations/{CUSTOMER}/messages", winner, json={"text": "  "}).status_code == 400
@@ -184,18 +202,13 @@ def test_customer_is_answered_when_the_database_gives_them_back_without_any_trac
     Here the conversation goes back to the bot by a bare database update (what a release or a
     give-up does), so nothing but the next turn can bring Rasa's paused tracker back.
     """
-    from supportdesk.platform.database import Database
-
     service, graph, _ = journey_service
     customer = "16315551182"
     assert service.post_webhook(text_delivery(customer, "wamid.R1", "i want to talk to a person")).status_code == 200
     wait_for_text(graph, "asked a person from our team")
     assert service.api("POST", f"/conversations/{customer}/claim", ANA).status_code == 200
     assert service.post_webhook(text_delivery(customer, "wamid.R2", "are you there")).status_code == 200
-    history = lambda: service.api("GET", f"/conversations/{customer}/messages", ANA).json()["messages"]  # noqa: E731
-    deadline = time.time() + 30
-    while "wamid.R2" not in [m["id"] for m in history()] and time.time() < deadline:
-        time.sleep(0.1)  # the turn that pauses the tracker has run once the message is in the history
+    assert wait_for_turn(service, "wamid.R2") == []  # that turn paused the tracker: a person held the customer
 
     database = Database(service.env["DATABASE_URL"])
     try:

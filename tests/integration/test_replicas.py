@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.fakes.fake_graph_api import FAKE_ACCESS_TOKEN, FakeGraphApi
-from tests.integration.service import RunningService, attendant_token, service_env, text_delivery
+from tests.integration.service import RunningService, attendant_token, service_env, text_delivery, wait_settled
 from tests.integration.test_handoff_journey import StreamReader
 
 ANA, BRUNO = attendant_token("ana"), attendant_token("bruno")
@@ -50,7 +50,7 @@ def test_same_wamid_on_both_replicas_gets_one_reply(replicas):
     assert [answer.status_code for answer in answers] == [200, 200]
     assert sorted(answer.json()["new"] for answer in answers) == [0, 1]
     wait_until(lambda: len(replies_to(graph, "5511900000001")) == 1)
-    time.sleep(2)
+    wait_settled(first.env["DATABASE_URL"])  # both replicas are done: a second reply could not come later
     assert len(replies_to(graph, "5511900000001")) == 1
 
 
