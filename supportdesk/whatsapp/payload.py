@@ -421,7 +421,7 @@ def _parse_statuses(items: Any, phone_number_id: Optional[str], now: float) -> L
             continue
         timestamp, problem = checked_timestamp(item.get("timestamp"), now)
         if timestamp is None:
-            extra = {"wamid": wamid, "reason": "timestamp unusable", "problem": problem}
+            extra = {"wamid": wamid, "reason": "timestamp_unusable", "problem": problem}
             logger.warning("whatsapp.payload.status_skipped", extra=extra)
             continue
         if delivery_state(status) is None and status != "failed":

@@ -41,9 +41,9 @@ def checked_timestamp(value: Any, now: float) -> Tuple[Optional[int], Optional[s
         return None, "missing"
     number = whole_number(value)
     if number is None:
-        return None, "not a whole number"
+        return None, "not_a_whole_number"
     if not EARLIEST_TIMESTAMP <= number <= now + FUTURE_TOLERANCE_SECONDS:
-        return None, "out of range"
+        return None, "out_of_range"
     return number, None
 
 
@@ -53,7 +53,7 @@ def checked_error_code(value: Any) -> Tuple[Optional[int], Optional[str]]:
         return None, None
     number = whole_number(value)
     if number is None:
-        return None, "not a whole number"
+        return None, "not_a_whole_number"
     if not 0 <= number <= MAX_ERROR_CODE:
-        return None, "out of range"
+        return None, "out_of_range"
     return number, None

@@ -286,7 +286,7 @@ async def test_a_status_with_an_unusable_timestamp_is_skipped_and_the_rest_store
     assert database.execute("SELECT state FROM outbox_messages WHERE wamid = 'wamid.out.bad'") == [{"state": "sent"}]
     assert set(inbox_rows()) == {"wamid.in"}
     skipped = [r for r in caplog.records if r.getMessage() == "whatsapp.payload.status_skipped"]
-    assert [(r.levelname, r.wamid, r.reason) for r in skipped] == [("WARNING", "wamid.out.bad", "timestamp unusable")]
+    assert [(r.levelname, r.wamid, r.reason) for r in skipped] == [("WARNING", "wamid.out.bad", "timestamp_unusable")]
     assert JOAO not in caplog.text and JOAO[-8:] not in caplog.text
 
 
