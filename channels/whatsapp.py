@@ -29,6 +29,7 @@ from supportdesk.messaging.turn_processor import CHANNEL_NAME, TurnProcessor, dr
 from supportdesk.platform.database import DatabaseUnavailable
 from supportdesk.platform.http_errors import error_response
 from supportdesk.platform.redaction import mask_phone
+from supportdesk.platform.request_body import BodyTooLarge, read_body
 from supportdesk.platform.settings import get_settings
 from supportdesk.runtime import Runtime, get_runtime
 from supportdesk.whatsapp.graph_api import GraphApiClient
@@ -134,9 +135,14 @@ class WhatsAppInput(InputChannel):
             logger.info("whatsapp.verification.accepted")
             return response.text(challenge, status=200, content_type="text/plain")
 
-        @webhook.route("/webhook", methods=["POST"])
+        @webhook.route("/webhook", methods=["POST"], stream=True)  # the handler reads the body, with its limit
         async def receive(request: Request) -> HTTPResponse:
             return await self._receive(request)
+
+        @webhook.listener("before_server_start")
+        async def cap_request_size(app: Any, _: Any) -> None:
+            """Every other route of the server (Rasa's `rasa run` app included) buffers at most this much."""
+            app.config.REQUEST_MAX_SIZE = get_settings().server_max_body_bytes
 
         @webhook.listener("after_server_start")
         async def start_workers(app: Any, _: Any) -> None:
@@ -153,9 +159,10 @@ class WhatsAppInput(InputChannel):
         return webhook
 
     async def _receive(self, request: Request) -> HTTPResponse:
-        body = request.body or b""
-        if len(body) > MAX_BODY_BYTES:
-            logger.warning("whatsapp.delivery.rejected", extra={"reason": "too_large", "bytes": len(body)})
+        try:
+            body = await read_body(request, MAX_BODY_BYTES)
+        except BodyTooLarge as refused:
+            logger.warning("whatsapp.delivery.rejected", extra={"reason": "too_large", "declared": refused.declared})
             return error_response(413, "payload_too_large", "The body is larger than 4 MiB.")
         check = check_signature(body, request.headers.get("X-Hub-Signature-256"), self.options.app_secret)
         if check is SignatureCheck.MISSING:

@@ -75,6 +75,9 @@ class Settings:
     inbox_retention_days: int = 30
     push_log_retention_days: int = 30
 
+    # Largest request body the server reads on any route (413 above it); the webhook keeps its own 4 MiB.
+    server_max_body_bytes: int = 4 * 1024 * 1024
+
     simulator_enabled: bool = False
     log_level: str = "INFO"
     log_format: str = "json"
@@ -210,6 +213,7 @@ def load_settings(environ: Optional[Mapping[str, str]] = None, dotenv: Optional[
         push_log_retention_days=int(
             _number(env, "PUSH_LOG_RETENTION_DAYS", defaults.push_log_retention_days, int)
         ),
+        server_max_body_bytes=int(_number(env, "SERVER_MAX_BODY_BYTES", defaults.server_max_body_bytes, int)),
         simulator_enabled=_flag(env, "SIMULATOR_ENABLED", defaults.simulator_enabled),
         log_level=(_optional(env, "LOG_LEVEL") or defaults.log_level).upper(),
         log_format=(_optional(env, "LOG_FORMAT") or defaults.log_format).lower(),

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import itertools
 import json
 import logging
 import time
+from typing import Dict, Iterable, Tuple
 
 import pytest
+from rasa.core.run import configure_app
 from sanic import Sanic
+from sanic import response as sanic_response
 
 from channels.whatsapp import MAX_BODY_BYTES, WhatsAppInput
 from supportdesk.messaging import outbox
@@ -15,7 +21,7 @@ from supportdesk.messaging.conversations import load_conversation
 from supportdesk.messaging.inbox import pending_rows
 from supportdesk.messaging.turn_processor import stream_messages
 from supportdesk.platform.database import DatabaseUnavailable
-from supportdesk.platform.settings import reset_settings_cache
+from supportdesk.platform.settings import get_settings, reset_settings_cache
 from supportdesk.platform.timestamps import iso_time
 from supportdesk.runtime import get_runtime, reset_runtime
 from supportdesk.whatsapp.signature import sign
@@ -307,3 +313,139 @@ async def test_an_error_code_out_of_range_becomes_unknown(app, on_each_database,
     if bad_code is not None:
         unusable = [r for r in caplog.records if r.getMessage() == "whatsapp.payload.error_code_unusable"]
         assert len(unusable) == 3 and {r.levelname for r in unusable} == {"WARNING"}
+
+
+# --- Big bodies are refused before they are read (issue 12, item 6) ------------------------------------------------
+
+NINETY_MB = 90 * 1024 * 1024
+CHUNK = 64 * 1024
+
+
+class PulledBytes:
+    """A request body that counts how much of it the server pulled."""
+
+    def __init__(self, total: int, chunk: int = CHUNK) -> None:
+        self.total, self.chunk, self.pulled = total, chunk, 0
+
+    async def __aiter__(self):
+        while self.pulled < self.total:
+            size = min(self.chunk, self.total - self.pulled)
+            self.pulled += size
+            yield b" " * size
+
+
+async def test_a_declared_length_over_4_mib_is_refused_before_the_body_is_read(app):
+    body = PulledBytes(NINETY_MB)
+    headers = {"Content-Type": "application/json", "Content-Length": str(NINETY_MB)}
+    _, response = await app.asgi_client.post("/webhooks/whatsapp/webhook", content=body, headers=headers)
+    assert (response.status, response.json) == (413, {"error": "payload_too_large", "message": "The body is larger than 4 MiB."})
+    assert body.pulled == 0
+    assert count("SELECT COUNT(*) AS n FROM inbox_messages") == 0
+
+
+async def test_a_chunked_body_without_length_is_read_only_up_to_4_mib(app):
+    body = PulledBytes(NINETY_MB)  # no Content-Length: httpx sends it chunked
+    _, response = await app.asgi_client.post("/webhooks/whatsapp/webhook", content=body, headers={"X-Hub-Signature-256": "sha256=0"})
+    assert (response.status, response.json["error"]) == (413, "payload_too_large")
+    assert MAX_BODY_BYTES < body.pulled <= MAX_BODY_BYTES + CHUNK
+    assert count("SELECT COUNT(*) AS n FROM inbox_messages") == 0
+
+
+async def test_a_body_of_exactly_4_mib_is_read_and_checked(app):
+    padding = MAX_BODY_BYTES - len(b'{"object":"whatsapp_business_account","entry":[]}')
+    body = b'{"object":"whatsapp_business_account","entry":[]' + b" " * padding + b"}"
+    assert len(body) == MAX_BODY_BYTES
+    response = await post(app, body)
+    assert (response.status, response.json) == (200, {"status": "received", "new": 0, "duplicates": 0})
+
+
+@contextlib.asynccontextmanager
+async def rasa_server(monkeypatch, **settings):
+    """The app `rasa run` builds (rasa.core.run.configure_app) with our channel, on a loopback port."""
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    reset_settings_cache()
+    monkeypatch.setattr(Sanic, "test_mode", True)  # one "rasa_core_no_api" app per test
+    rasa_app = configure_app([WhatsAppInput(process_messages=False)], enable_api=False, port=0)
+
+    @rasa_app.post("/buffered")
+    async def buffered(request):
+        return sanic_response.json({"bytes": len(request.body)})
+
+    server = await rasa_app.create_server(host="127.0.0.1", port=0, return_asyncio_server=True, access_log=False)
+    await server.startup()
+    await server.before_start()
+    await server.after_start()
+    try:
+        yield server.server.sockets[0].getsockname()[1]
+    finally:
+        await server.before_stop()
+        await server.close()
+        await server.after_stop()
+
+
+async def exchange(port: int, head: str, body_parts: Iterable[bytes] = ()) -> Tuple[int, Dict[str, str], bytes, int]:
+    """Send a raw HTTP/1.1 request while reading the answer until the server closes.
+
+    The body is written by a task of its own, like a client that keeps sending whatever the server
+    says; returns (status, headers, body, bytes of the body sent before the server hung up).
+    """
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(head.replace("\n", "\r\n").encode() + b"\r\n")
+    sent = 0
+
+    async def send_body() -> None:
+        nonlocal sent
+        with contextlib.suppress(ConnectionError):
+            for part in body_parts:
+                writer.write(part)
+                await writer.drain()
+                sent += len(part)
+
+    sender = asyncio.create_task(send_body())
+    raw = bytearray()
+    with contextlib.suppress(ConnectionResetError):
+        while chunk := await asyncio.wait_for(reader.read(65536), timeout=30):  # a deadline, not a pause
+            raw += chunk
+    sender.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sender
+    writer.close()
+    head_bytes, _, body = bytes(raw).partition(b"\r\n\r\n")
+    status_line, *header_lines = head_bytes.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in header_lines)
+    return int(status_line.split()[1]), {k.lower(): v for k, v in headers.items()}, body, sent
+
+
+WEBHOOK_HEAD = "POST /webhooks/whatsapp/webhook HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\nConnection: close\n"
+
+
+async def test_the_rasa_server_answers_a_huge_declared_length_with_413_without_waiting_for_the_body(monkeypatch):
+    async with rasa_server(monkeypatch) as port:
+        status, headers, body, _ = await exchange(port, WEBHOOK_HEAD + f"Content-Length: {NINETY_MB}\n", [b'{"entry": []}'])
+    assert (status, headers["content-type"], json.loads(body)) == (
+        413, "application/json", {"error": "payload_too_large", "message": "The body is larger than 4 MiB."}
+    )
+    assert count("SELECT COUNT(*) AS n FROM inbox_messages") == 0
+
+
+async def test_the_rasa_server_stops_reading_an_endless_chunked_body_after_4_mib(monkeypatch):
+    chunk = f"{CHUNK:x}\r\n".encode() + b" " * CHUNK + b"\r\n"
+    endless = itertools.repeat(chunk, NINETY_MB // CHUNK)  # no Content-Length, and no last chunk in sight
+    async with rasa_server(monkeypatch) as port:
+        status, _, body, sent = await exchange(port, WEBHOOK_HEAD + "Transfer-Encoding: chunked\n", endless)
+    assert (status, json.loads(body)["error"]) == (413, "payload_too_large")
+    assert sent < NINETY_MB  # the server hung up long before the client was done
+
+
+async def test_server_max_body_bytes_caps_every_other_route(monkeypatch):
+    head = "POST /buffered HTTP/1.1\nHost: 127.0.0.1\nConnection: close\nContent-Length: {}\n"
+    async with rasa_server(monkeypatch, SERVER_MAX_BODY_BYTES="1000") as port:
+        fits = await exchange(port, head.format(1000), [b"x" * 1000])
+        too_big = await exchange(port, head.format(1001), [b"x" * 1001])
+    assert (fits[0], json.loads(fits[2])) == (200, {"bytes": 1000})
+    assert too_big[0] == 413
+
+
+def test_the_server_cap_defaults_to_the_webhooks_4_mib():
+    assert get_settings().server_max_body_bytes == MAX_BODY_BYTES
