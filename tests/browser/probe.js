@@ -12,7 +12,7 @@
   };
   const timers = new Map(); // id -> {callback, held, repeat}: set and not yet run (or cleared)
   const fetches = []; // {url, method, state: sent|held|answered|aborted|failed, status, signal}
-  const gates = []; // {fragment, method, answer, record, open}
+  const gates = []; // {fragment, method, answer, before, record, open, released}
   let holding = false;
   let heldId = 1e9; // far from the browser's own timer ids
 
@@ -96,8 +96,13 @@
           status: gate.answer.status, headers: { "Content-Type": "application/json" },
         });
       } else {
+        if (gate && gate.before) { // the request leaves only when the test says so
+          record.state = "held";
+          await held(gate, signal);
+          record.state = "sent";
+        }
         answer = await real.fetch(input, init);
-        if (gate) { // the server has answered in full; the page sees it only when the test says so
+        if (gate && !gate.before) { // the server has answered in full; the page sees it only when the test says so
           const body = await answer.arrayBuffer();
           record.state = "held";
           await held(gate, signal);
@@ -138,9 +143,13 @@
       }
       return due.length;
     },
-    /** Hold back the answer of the next `method` request whose URL contains `fragment`; `answer` replaces it. */
-    gate(fragment, method = "GET", answer = null) {
-      gates.push({ fragment, method, answer, record: null, open: null, released: false });
+    /**
+     * Hold back the answer of the next `method` request whose URL contains `fragment` until `release`;
+     * `{before: true}` holds the request itself (the server knows nothing yet), `{answer: {status, body}}`
+     * answers in place of the server.
+     */
+    gate(fragment, method = "GET", { answer = null, before = false } = {}) {
+      gates.push({ fragment, method, answer, before, record: null, open: null, released: false });
     },
     /** Let the held answers of `fragment` through. */
     release(fragment) {

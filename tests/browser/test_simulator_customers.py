@@ -21,7 +21,7 @@ def test_switching_customer_stops_the_old_customers_polling(simulator, console_s
     simulator.use_customer(old, "Otto Old")
     old_replies, new_history = f"wa_id={old}", f"wa_id={new}&after=0"
 
-    simulator.probe("gate(arguments[0], 'GET', arguments[1])", old_replies, {"status": 503, "body": UNAVAILABLE})
+    simulator.probe("gate(arguments[0], 'GET', {answer: arguments[1]})", old_replies, {"status": 503, "body": UNAVAILABLE})
     simulator.wait(lambda d: [r["state"] for r in simulator.requests_to(old_replies)][-1:] == ["held"],
                    "a poll of the old customer on its way")
     simulator.probe("hold()")  # no poll timer is set while that poll is in flight; none may run from now on
