@@ -2,8 +2,8 @@
 
 import { API_BASE, ApiError, attendantApi, cancelRequests, isCancelled, tokenClaims, tokenStore } from "./api.js";
 import { AppointmentPanel } from "./appointments.js";
-import { isStepBack } from "./delivery-status.js";
-import { displayName, messageItem, renderHistory, renderQueue } from "./inbox-views.js";
+import { HistoryView } from "./history.js";
+import { displayName, renderQueue } from "./inbox-views.js";
 import { alertAttendant, notice, offerSimulator, setUpNotices } from "./notices.js";
 import { openStream } from "./sse.js";
 
@@ -16,7 +16,6 @@ const state = {
   me: null,
   conversations: new Map(),
   selectedId: null,
-  messages: [],
   stream: null,
   refreshTimer: null,
   clockTimer: null,
@@ -28,6 +27,7 @@ const appointments = new AppointmentPanel({
   tell: notice,
   onProblem: explain,
 });
+const historyView = new HistoryView($("history"));
 
 function explain(error) {
   if (isCancelled(error)) return; // signed out meanwhile
@@ -88,12 +88,10 @@ function signOut(reason = "") {
   clearTimeout(state.refreshTimer);
   clearInterval(state.clockTimer);
   Object.assign(state, {
-    me: null, conversations: new Map(), selectedId: null, messages: [],
-    stream: null, refreshTimer: null, clockTimer: null,
+    me: null, conversations: new Map(), selectedId: null, stream: null, refreshTimer: null, clockTimer: null,
   });
   appointments.clear();
-  renderHistory($("history"), []);
-  delete $("history").dataset.conversation;
+  historyView.clear();
   notice("");
   $("conversation-list").replaceChildren();
   document.body.classList.remove("viewing");
@@ -144,17 +142,18 @@ function refreshSoon() {
   }, REFRESH_DEBOUNCE_MS);
 }
 
+/** Show conversation `id` and its whole history (stream messages arriving meanwhile are merged in). */
 async function loadConversation(id) {
+  const load = historyView.startLoading(id);
   try {
     const [conversation, { messages }] = await Promise.all([attendantApi.conversation(id), attendantApi.messages(id)]);
-    if (state.selectedId !== id) return;
+    if (!historyView.isCurrent(load)) return; // another conversation, or a newer load of this one, took over
     state.conversations.set(id, conversation);
-    state.messages = messages;
     renderConversation();
-    renderHistory($("history"), messages);
-    $("history").dataset.conversation = id; // the whole history of `id` is shown
+    historyView.loaded(load, messages);
     renderQueueNow();
   } catch (error) {
+    historyView.failed(load);
     explain(error);
   }
 }
@@ -168,35 +167,11 @@ function handleEvent({ event, data }) {
     if (data.status === "waiting" && before?.status !== "waiting") customerWaits(data);
     if (data.id === state.selectedId) renderConversation();
     renderQueueNow();
-  } else if (event === "message.created") {
-    if (data.conversation_id === state.selectedId) upsertMessage(data);
-    refreshSoon();
-  } else if (event === "message.status") {
-    const message = state.messages.find((m) => m.id === data.id);
-    if (message) upsertMessage({ ...message, status: data.status, status_reason: data.reason });
+  } else if (event === "message.created" || event === "message.status") {
+    historyView.receive({ event, data }, state.selectedId);
+    if (event === "message.created") refreshSoon();
   } else if (event.startsWith("appointment.")) {
     appointments.update(data);
-  }
-}
-
-function upsertMessage(message) {
-  const history = $("history");
-  const index = state.messages.findIndex((m) => m.id === message.id);
-  const item = messageItem(message);
-  if (index === -1) {
-    state.messages.push(message);
-    const nearBottom = history.scrollHeight - history.scrollTop - history.clientHeight < 80;
-    history.append(item);
-    if (nearBottom) history.scrollTop = history.scrollHeight;
-  } else {
-    const known = state.messages[index];
-    const merged = { ...known, ...message };
-    if (isStepBack(known.status, message.status)) {
-      Object.assign(merged, { status: known.status, status_reason: known.status_reason }); // events can overtake
-    }
-    state.messages[index] = merged;
-    const old = history.querySelector(`li[data-id="${CSS.escape(message.id)}"]`);
-    if (old) old.replaceWith(messageItem(state.messages[index]));
   }
 }
 
@@ -238,10 +213,8 @@ function renderConversation() {
 
 async function select(id) {
   state.selectedId = id;
-  state.messages = [];
+  historyView.clear();
   document.body.classList.add("viewing");
-  renderHistory($("history"), []);
-  delete $("history").dataset.conversation;
   renderConversation();
   renderQueueNow();
   await loadConversation(id);
@@ -292,7 +265,7 @@ async function reply(event) {
   const button = $("reply-form").querySelector("button[type=submit]");
   await act(button, async () => {
     const answer = await attendantApi.reply(state.selectedId, text);
-    upsertMessage(answer.message || { id: answer.id, sender: "attendant", text, status: "pending" });
+    historyView.upsert(answer.message || { id: answer.id, sender: "attendant", text, status: "pending" });
     box.value = "";
     box.focus();
   });

@@ -6,11 +6,12 @@ keeps timers from running, so the awkward moment is held open while the test act
 
 from __future__ import annotations
 
+import json
 from typing import Iterator
 
 import pytest
 
-from tests.browser.backend import customer_writes, request_appointment
+from tests.browser.backend import customer_writes, history_ids, request_appointment
 from tests.browser.pages import InboxPage
 from tests.integration.service import attendant_token
 
@@ -100,3 +101,28 @@ def test_signing_out_leaves_nothing_running(probed_inbox, console_service):
     assert inbox.css("#sign-in-error").text == ""
     assert inbox.css("#stream-state").text == ""
     assert inbox.all("#conversation-list li, #appointment-list li, #history li") == []
+
+
+def test_messages_arriving_while_a_history_loads_are_shown_once_in_order(probed_inbox, console_service):
+    inbox, customer = probed_inbox, "15550004404"
+    known_customer(console_service, inbox, customer, "Mia Merge")
+    inbox.wait(lambda d: len(history_ids(console_service, customer)) >= 2, "the assistant answering the first message")
+    history_path = f"/conversations/{customer}/messages"
+    inbox.probe("gate(arguments[0])", history_path)
+    inbox.click(lambda: inbox.queue_item(customer), f"{customer} in the queue")
+    inbox.wait(lambda d: [r["state"] for r in inbox.requests_to(history_path)] == ["held"],
+               "the server answering the history (held back from the page)")
+
+    text = "and one more thing while you load"
+    customer_writes(console_service, customer, text, "Mia Merge")
+    inbox.wait(lambda d: json.dumps(text) in inbox.probe("streamText()"), "the stream telling of the new message")
+    inbox.probe("release(arguments[0])", history_path)
+
+    def shown_ids():
+        return inbox.script("return [...document.querySelectorAll('#history li')].map((item) => item.dataset.id)")
+
+    inbox.wait(lambda d: shown_ids() == history_ids(console_service, customer) and ("customer", text) in inbox.history(),
+               "the history with the message that came while it loaded")
+    shown = shown_ids()
+    assert len(shown) == len(set(shown)), shown
+    assert inbox.css("#history").get_attribute("data-conversation") == customer

@@ -110,7 +110,7 @@ def test_delivery_states_are_written_in_one_console_module():
     naming_states = {name for name, source in scripts.items() if re.search(r"\b(delivered|suppressed)\b", source)}
     importing = {name for name, source in scripts.items() if 'from "./delivery-status.js"' in source}
     assert naming_states == {"delivery-status.js"}
-    assert importing == {"inbox.js", "inbox-views.js"}
+    assert importing == {"history.js", "inbox-views.js"}
 
 
 async def test_bare_prefix_redirects_to_the_slash():
