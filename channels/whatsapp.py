@@ -156,6 +156,10 @@ class WhatsAppInput(InputChannel):
             if self._workers is not None:
                 await self._workers.stop()
 
+        @webhook.listener("after_server_stop")
+        async def close_runtime(_: Any, __: Any) -> None:
+            await get_runtime().close()  # Graph client, dialogue loop, pooled connections
+
         return webhook
 
     async def _receive(self, request: Request) -> HTTPResponse:
@@ -277,6 +281,7 @@ class _Workers:
             receipts,
             lambda: server_loop.call_soon_threadsafe(sender.wake),
             after_turn=tell_holder_of,
+            default_language=settings.default_language,
         )
         worker = InboxWorker(runtime.database, processor.process, owner)
         dialogue.submit(worker.run())

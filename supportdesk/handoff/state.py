@@ -14,7 +14,7 @@ import time
 from typing import List, Optional
 
 from supportdesk.messaging import stream_events
-from supportdesk.messaging.conversations import Conversation, load_conversation
+from supportdesk.messaging.conversations import COLUMNS, Conversation, conversation_from_row, load_conversation
 from supportdesk.platform.database import Cursor, Database
 from supportdesk.platform.settings import Settings
 
@@ -68,12 +68,8 @@ def _changed(cursor: Cursor, conversation_id: str) -> Conversation:
 
 
 def _load_in(cursor: Cursor, conversation_id: str) -> Conversation:
-    row = cursor.execute(
-        "SELECT id, status, customer_name, assigned_to, handoff_reason, version, last_inbound_at, last_message_at, "
-        "last_message_preview, window_closed, waiting_since, assigned_at FROM conversations WHERE id = ?",
-        (conversation_id,),
-    ).fetchone()
-    return Conversation(**{**row, "window_closed": bool(row["window_closed"])})
+    row = cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+    return conversation_from_row(row)
 
 
 def request_handoff(

@@ -29,6 +29,7 @@ class Conversation:
     window_closed: bool
     waiting_since: Optional[float] = None
     assigned_at: Optional[float] = None
+    language: Optional[str] = None  # `en` or `pt-BR`; None until the customer's first message is read
 
     def window_open(self, now: Optional[float] = None) -> bool:
         """True while free-form messages may be sent (24 h since the customer last wrote)."""
@@ -53,30 +54,40 @@ class Conversation:
             "last_message_preview": self.last_message_preview,
             "handoff_reason": self.handoff_reason,
             "waiting_since": iso_time(self.waiting_since) if self.status == "waiting" else None,
+            "language": self.language,
+            "window_open_until": self.window_open_until(),
         }
 
+    def window_open_until(self, now: Optional[float] = None) -> Optional[str]:
+        """When the 24-hour window closes (ISO), or None while it is closed."""
+        if not self.window_open(now):
+            return None
+        return iso_time(self.last_inbound_at + CUSTOMER_SERVICE_WINDOW_SECONDS)
 
 
-_COLUMNS = (
+
+COLUMNS = (
     "id, status, customer_name, assigned_to, handoff_reason, version, last_inbound_at, last_message_at, "
-    "last_message_preview, window_closed, waiting_since, assigned_at"
+    "last_message_preview, window_closed, waiting_since, assigned_at, language"
 )
+
+
+def conversation_from_row(row: Dict[str, Any]) -> Conversation:
+    """A `Conversation` from a row selected with `COLUMNS`."""
+    return Conversation(**{**row, "window_closed": bool(row["window_closed"])})
 
 
 def load_conversation(database: Database, conversation_id: str) -> Optional[Conversation]:
     """The stored conversation, or None for an unknown customer."""
-    rows = database.execute(f"SELECT {_COLUMNS} FROM conversations WHERE id = ?", (conversation_id,))
-    if not rows:
-        return None
-    row = rows[0]
-    return Conversation(**{**row, "window_closed": bool(row["window_closed"])})
+    rows = database.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (conversation_id,))
+    return conversation_from_row(rows[0]) if rows else None
 
 
 def list_conversations(database: Database, status: Optional[str] = None, limit: int = 200) -> List[Conversation]:
     """Conversations, newest activity first, optionally of one status."""
     where, params = ("WHERE status = ?", (status,)) if status else ("", ())
     rows = database.execute(
-        f"SELECT {_COLUMNS} FROM conversations {where} ORDER BY last_message_at DESC, id LIMIT ?",
+        f"SELECT {COLUMNS} FROM conversations {where} ORDER BY last_message_at DESC, id LIMIT ?",
         (*params, limit),
     )
-    return [Conversation(**{**row, "window_closed": bool(row["window_closed"])}) for row in rows]
+    return [conversation_from_row(row) for row in rows]

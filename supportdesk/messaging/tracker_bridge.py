@@ -6,6 +6,7 @@ it, at the start of every dialogue turn, on the dialogue loop (`DialogueThread`)
 
 - messages the tracker does not have yet (`in_tracker = 0`) are appended as bot utterances,
   so the assistant's AI answers and the history see what a person said;
+- the `language` slot holds the conversation's language, so responses speak it;
 - the tracker is paused while the assistant must stay silent and resumed otherwise.
 
 Nothing is written to the tracker anywhere else, so no write can be lost after a commit: a
@@ -18,13 +19,14 @@ import json
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed, Event
+from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed, Event, SlotSet
 
 from supportdesk.messaging.conversations import load_conversation
 from supportdesk.messaging.outbox import message_id_of
 from supportdesk.platform.database import Database
 
 MESSAGE_ID_KEY = "message_id"
+LANGUAGE_SLOT = "language"  # responses choose their variation by it (domain.yml)
 ATTENDANT_KEY = "attendant_id"
 
 
@@ -76,12 +78,17 @@ def resume() -> List[Event]:
     return [ConversationResumed(), ActionExecuted(ACTION_LISTEN_NAME)]
 
 
-def catch_up_events(tracker: Any, rows: Sequence[Mapping[str, Any]], silent: bool) -> List[Event]:
-    """What the tracker lacks: the rows it has not recorded, then the pause or resume."""
+def catch_up_events(
+    tracker: Any, rows: Sequence[Mapping[str, Any]], silent: bool, language: Optional[str] = None
+) -> List[Event]:
+    """What the tracker lacks: the customer's language, the rows it has not recorded, then the pause or resume."""
     known = {
         (event.metadata or {}).get(MESSAGE_ID_KEY) for event in tracker.events if isinstance(event, BotUttered)
     } if rows else set()
-    events: List[Event] = [utterance_for(row) for row in rows if message_id_of(int(row["id"])) not in known]
+    events: List[Event] = []
+    if language and tracker.get_slot(LANGUAGE_SLOT) != language:
+        events.append(SlotSet(LANGUAGE_SLOT, language))
+    events.extend(utterance_for(row) for row in rows if message_id_of(int(row["id"])) not in known)
     if silent and not tracker.is_paused():
         events.append(ConversationPaused())
     elif not silent and tracker.is_paused():
@@ -94,9 +101,10 @@ async def bring_up_to_date(agent: Any, database: Database, conversation_id: str)
     rows = await database.run(pending_rows, database, conversation_id)
     conversation = await database.run(load_conversation, database, conversation_id)
     silent = conversation is not None and conversation.bot_is_silent
+    language = conversation.language if conversation is not None else None
     async with agent.lock_store.lock(conversation_id):
         tracker = await agent.processor.fetch_tracker_with_initial_session(conversation_id)
-        events = catch_up_events(tracker, rows, silent)
+        events = catch_up_events(tracker, rows, silent, language)
         for event in events:
             tracker.update(event)
         if events:

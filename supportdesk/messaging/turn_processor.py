@@ -20,6 +20,7 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from supportdesk.messaging import inbox, outbox, stream_events
 from supportdesk.messaging.conversations import load_conversation
 from supportdesk.messaging.history import bot_text
+from supportdesk.messaging.language import ENGLISH, remember_language
 from supportdesk.platform.database import Database
 from supportdesk.platform.timestamps import iso_time
 from supportdesk.whatsapp.graph_api import GraphApiClient
@@ -107,6 +108,7 @@ class TurnProcessor:
         graph: Optional[GraphApiClient],
         on_queued: Callable[[], None],
         after_turn: Optional[Callable[[inbox.InboxRow], Awaitable[None]]] = None,
+        default_language: str = ENGLISH,
     ) -> None:
         self._database = database
         self._handle_message = handle_message
@@ -115,6 +117,7 @@ class TurnProcessor:
         self._graph = graph
         self._on_queued = on_queued
         self._after_turn = after_turn
+        self._default_language = default_language
 
     async def process(self, row: inbox.InboxRow) -> None:
         """Run the turn for `row` and queue its replies exactly once."""
@@ -133,7 +136,12 @@ class TurnProcessor:
                 logger.warning("whatsapp.turn.recovered", extra={"wamid": row.wamid, "replies": len(replies)})
         if replies is None:
             await self._acknowledge(row)
-            # The database decides who answers; a failure here fails the turn and the inbox retries it.
+            await self._database.run(
+                remember_language, self._database, row.conversation_id, message.user_text or "", self._default_language,
+                time.time(),
+            )
+            # The database decides who answers (and in which language); a failure here fails the turn and the
+            # inbox retries it.
             await self._catch_up_tracker(row.conversation_id)
             collector = ReplyCollector()
             waited_ms = round((time.time() - row.received_at) * 1000, 1) if row.received_at else None

@@ -167,6 +167,11 @@ MIGRATIONS: List[Tuple[int, str, List[str]]] = [
             "CREATE INDEX outbox_not_in_tracker ON outbox_messages (conversation_id, id) WHERE in_tracker = 0",
         ],
     ),
+    (
+        4,
+        "the language each customer writes in",
+        ["ALTER TABLE conversations ADD COLUMN language TEXT"],
+    ),
 ]
 
 _DIALECT: Dict[bool, Dict[str, str]] = {

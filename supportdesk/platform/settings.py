@@ -22,6 +22,9 @@ DEFAULT_FCM_API_URL = "https://fcm.googleapis.com"
 MIN_INBOX_RETENTION_DAYS = 8
 
 
+SUPPORTED_LANGUAGES = ("en", "pt-BR")  # the languages every customer-facing response exists in
+
+
 class SettingsError(ValueError):
     """A setting has a value that cannot be used; the message names the variable."""
 
@@ -71,6 +74,7 @@ class Settings:
     business_timezone: str = "UTC"
     business_hours: str = "mon-fri 09:00-18:00"
     scheduling_handoff: bool = False
+    default_language: str = "en"
 
     inbox_retention_days: int = 30
     push_log_retention_days: int = 30
@@ -132,6 +136,13 @@ def _positive(env: Mapping[str, str], name: str, default: float, kind: type) -> 
     value = _number(env, name, default, kind)
     if value <= 0:
         raise SettingsError(f"{name} must be above 0, got {value!r}")
+    return value
+
+
+def _language(env: Mapping[str, str], name: str, default: str) -> str:
+    value = (env.get(name) or "").strip() or default
+    if value not in SUPPORTED_LANGUAGES:
+        raise SettingsError(f"{name} must be one of {', '.join(SUPPORTED_LANGUAGES)}, got {value!r}")
     return value
 
 
@@ -209,6 +220,7 @@ def load_settings(environ: Optional[Mapping[str, str]] = None, dotenv: Optional[
         business_timezone=_optional(env, "BUSINESS_TIMEZONE") or defaults.business_timezone,
         business_hours=_optional(env, "BUSINESS_HOURS") or defaults.business_hours,
         scheduling_handoff=_flag(env, "SCHEDULING_HANDOFF", defaults.scheduling_handoff),
+        default_language=_language(env, "DEFAULT_LANGUAGE", defaults.default_language),
         inbox_retention_days=_inbox_retention_days(env, defaults.inbox_retention_days),
         push_log_retention_days=int(
             _number(env, "PUSH_LOG_RETENTION_DAYS", defaults.push_log_retention_days, int)
