@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import copy
 import enum
-import json
 import logging
 import math
-import re
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from supportdesk.whatsapp.webhook_numbers import checked_error_code, checked_timestamp
+from supportdesk.whatsapp.webhook_json import MalformedPayload, decode_body
+from supportdesk.whatsapp.webhook_values import checked_error_code, checked_timestamp, usable_id
 
 logger = logging.getLogger(__name__)
 
@@ -20,14 +19,9 @@ PREVIEW_MAX_CHARS = 80  # one line in the attendants' conversation list
 SHARE_MEDIA = "/share_media"  # Rasa payloads for turns that carry no readable text
 SHARE_LOCATION = "/share_location"
 PLACE_ORDER = "/place_order"
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # lone halves would break UTF-8 storage later
 # Delivery states of an outbound message in the order they happen; a status never moves one back.
 DELIVERY_ORDER = ("sent", "delivered", "read")
 _SAME_PLACE_AS = {"played": "read"}  # a voice message played has been read
-
-
-class MalformedPayload(ValueError):
-    """The body is not a webhook envelope; the message never quotes the body."""
 
 
 class MessageKind(str, enum.Enum):
@@ -261,7 +255,7 @@ def parse_webhook(body: bytes, received_at: Optional[float] = None) -> WebhookDe
     timestamp takes that time, an unusable status is skipped, an impossible error code becomes None.
     """
     now = time.time() if received_at is None else received_at
-    document = _decode(body)
+    document = decode_body(body)
     if not isinstance(document, dict):
         raise MalformedPayload("body is not a JSON object")
     entries = document.get("entry")
@@ -286,31 +280,6 @@ def parse_webhook(body: bytes, received_at: Optional[float] = None) -> WebhookDe
     return WebhookDelivery(tuple(messages), tuple(statuses), tuple(errors), tuple(ignored))
 
 
-def _decode(body: bytes) -> Any:
-    try:
-        document = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
-        return _without_lone_surrogates(document) if _SURROGATE_ESCAPE.search(body) else document
-    except UnicodeDecodeError:
-        raise MalformedPayload("body is not UTF-8") from None
-    except (ValueError, RecursionError):
-        raise MalformedPayload("body is not valid JSON") from None
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError("NaN and Infinity are not JSON")
-
-
-def _without_lone_surrogates(value: Any) -> Any:
-    """Replace unpaired `\\udXXX` escapes with U+FFFD so every string encodes as UTF-8."""
-    if isinstance(value, str):
-        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    if isinstance(value, list):
-        return [_without_lone_surrogates(item) for item in value]
-    if isinstance(value, dict):
-        return {_without_lone_surrogates(key): _without_lone_surrogates(item) for key, item in value.items()}
-    return value
-
-
 def _parse_messages(
     items: Any, phone_number_id: Optional[str], contacts: List[dict], now: float
 ) -> List[InboundMessage]:
@@ -322,8 +291,9 @@ def _parse_messages(
         )
         wa_id, bsuid = phone or _text(contact.get("wa_id")), bsuid or _text(contact.get("user_id"))
         wamid, customer_id = _text(item.get("id")), wa_id or bsuid
-        if not wamid or not customer_id:
-            logger.warning("whatsapp.payload.message_skipped", extra={"reason": "no id" if not wamid else "no sender"})
+        problem = _id_problem("id", wamid) or _id_problem("sender", customer_id)
+        if problem:
+            logger.warning("whatsapp.payload.message_skipped", extra={"reason": problem})
             continue
         profile_name = _text(_dict(contact.get("profile")).get("name"))
         item, timestamp = _with_usable_timestamp(item, wamid, now)
@@ -412,12 +382,20 @@ def _unsupported_type(raw_type: str, content: Dict[str, Any]) -> Optional[str]:
     return _text(content.get("type")) if raw_type in ("unsupported", "unknown") else raw_type or None
 
 
+def _id_problem(what: str, text: Optional[str]) -> Optional[str]:
+    """`no_<what>` or `<what>_too_long` when `text` cannot key a row, else None."""
+    if usable_id(text):
+        return None
+    return f"{what}_too_long" if text else f"no_{what}"
+
+
 def _parse_statuses(items: Any, phone_number_id: Optional[str], now: float) -> List[StatusUpdate]:
     parsed = []
     for item in map(_dict, _list(items)):
         wamid, status = _text(item.get("id")), _text(item.get("status"))
-        if not wamid or not status:
-            logger.warning("whatsapp.payload.status_skipped", extra={"reason": "no id" if not wamid else "no status"})
+        problem = _id_problem("id", wamid) or _id_problem("status", status)
+        if problem:
+            logger.warning("whatsapp.payload.status_skipped", extra={"reason": problem})
             continue
         timestamp, problem = checked_timestamp(item.get("timestamp"), now)
         if timestamp is None:

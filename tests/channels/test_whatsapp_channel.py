@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import itertools
 import json
 import logging
@@ -449,3 +450,57 @@ async def test_server_max_body_bytes_caps_every_other_route(monkeypatch):
 
 def test_the_server_cap_defaults_to_the_webhooks_4_mib():
     assert get_settings().server_max_body_bytes == MAX_BODY_BYTES
+
+
+# --- Found by tests/channels/test_whatsapp_fuzz.py: values PostgreSQL refuses ----------------------------------------
+
+LONG_ID = "".join(hashlib.sha256(bytes([n])).hexdigest() for n in range(48))  # 3 kB, too big for a unique index
+
+
+async def test_nul_escapes_are_stored_as_replacement_characters(app, on_each_database):
+    item = text_item("wamid.nul\x00", "1795529100")
+    item["text"]["body"] = "before\x00after"
+    body = delivery_body([item]).replace(b"Jo\\u00e3o Silva", b"Jo\\u0000o")  # json.dumps escapes NUL as \u0000
+    assert body.count(b"\\u0000") == 3
+    response = await post(app, body)
+    assert (response.status, response.json["new"]) == (200, 1)
+    database = get_runtime().database
+    assert list(inbox_rows()) == ["wamid.nul\ufffd"]
+    assert database.execute("SELECT customer_name FROM conversations") == [{"customer_name": "Jo\ufffdo"}]
+    [row] = pending_rows(database, JOAO)
+    assert row.message.text == "before\ufffdafter"
+
+
+async def test_a_message_or_status_whose_id_cannot_be_indexed_is_skipped_and_the_rest_stored(app, on_each_database, caplog):
+    queue_reply("wamid.out.fine", conversation_id=JOAO)
+    long_sender = {**text_item("wamid.in.long.sender", "1795529102"), "from": LONG_ID}
+    messages = [text_item(LONG_ID, "1795529100"), text_item("wamid.in.fine", "1795529101"), long_sender]
+    statuses = [
+        {"id": LONG_ID, "status": "read", "timestamp": "1795529200"},
+        {"id": "wamid.out.fine", "status": LONG_ID, "timestamp": "1795529200"},
+        {"id": "wamid.out.fine", "status": "delivered", "timestamp": "1795529200"},
+    ]
+    with caplog.at_level(logging.WARNING):
+        response = await post(app, delivery_body(messages, statuses))
+    assert (response.status, response.json) == (200, {"status": "received", "new": 1, "duplicates": 0})
+    assert list(inbox_rows()) == ["wamid.in.fine"]
+    assert get_runtime().database.execute("SELECT wamid, status FROM delivery_statuses") == [{"wamid": "wamid.out.fine", "status": "delivered"}]
+    skipped = [(r.getMessage(), r.reason) for r in caplog.records if r.getMessage().endswith("_skipped")]
+    assert skipped == [
+        ("whatsapp.payload.message_skipped", "id_too_long"),
+        ("whatsapp.payload.message_skipped", "sender_too_long"),
+        ("whatsapp.payload.status_skipped", "id_too_long"),
+        ("whatsapp.payload.status_skipped", "status_too_long"),
+    ]
+    assert LONG_ID not in caplog.text
+
+
+async def test_a_body_nested_too_deeply_is_malformed_before_anything_is_stored(app):
+    item = text_item("wamid.deep", "1795529100")
+    deep = {"x": 1}
+    for _ in range(70):
+        deep = {"x": deep}
+    item["referral"] = deep
+    response = await post(app, delivery_body([item]))
+    assert (response.status, response.json) == (400, {"error": "malformed_payload", "message": "body is nested too deeply"})
+    assert inbox_rows() == {}

@@ -374,7 +374,7 @@ def test_messages_without_id_or_sender_are_skipped(caplog: pytest.LogCaptureFixt
     with caplog.at_level(logging.WARNING, logger="supportdesk.whatsapp.payload"):
         assert parse_webhook(body).messages == ()
     assert [(record.getMessage(), record.reason) for record in caplog.records] == [
-        ("whatsapp.payload.message_skipped", "no sender")
+        ("whatsapp.payload.message_skipped", "no_sender")
     ]
 
 

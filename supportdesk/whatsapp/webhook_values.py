@@ -1,9 +1,9 @@
-"""The numbers of a webhook item we can use: timestamps and error codes in ranges Meta sends and we can store.
+"""The values of a webhook item we can use: ids, timestamps and error codes as Meta sends them and we store them.
 
-One item with an impossible number must never sink the delivery it came in (the database refuses
-an integer of 2^63 or more, `datetime` a year past 9999), so each number is checked on its own and
-the parser decides per item: a message keeps its turn with the time of receipt, a status is
-skipped, an error code becomes unknown.
+One item with an impossible value must never sink the delivery it came in (the database refuses an
+integer of 2^63 or more and an index entry of some 2.7 kB, `datetime` a year past 9999), so each
+value is checked on its own and the parser decides per item: a message keeps its turn with the time
+of receipt, a message or status without a usable id is skipped, an error code becomes unknown.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ EARLIEST_TIMESTAMP = 1_230_768_000
 FUTURE_TOLERANCE_SECONDS = 86_400
 # Error codes are stored in INTEGER columns (32 bits on PostgreSQL); Meta's have at most 7 digits.
 MAX_ERROR_CODE = 2**31 - 1
+# Ids (wamids, wa_ids, BSUIDs, statuses) are a few dozen characters; the conversation id is Rasa's
+# sender id, a VARCHAR(255) in its SQL tracker store, and every id is part of a unique index.
+MAX_ID_CHARS = 255
 _WHOLE = re.compile(r"-?[0-9]{1,30}")  # Meta sends both as decimal strings or JSON integers
 
 
@@ -57,3 +60,8 @@ def checked_error_code(value: Any) -> Tuple[Optional[int], Optional[str]]:
     if not 0 <= number <= MAX_ERROR_CODE:
         return None, "out_of_range"
     return number, None
+
+
+def usable_id(text: Optional[str]) -> bool:
+    """True for an id we can key rows by: present and at most MAX_ID_CHARS long."""
+    return bool(text) and len(text) <= MAX_ID_CHARS
