@@ -494,6 +494,7 @@ def test_lone_surrogate_escape_is_replaced() -> None:
         (b'{"entry": [], "x": "\xff\xfe"}', "body is not UTF-8"),
         (b'{"entry": [], "n": NaN}', "body is not valid JSON"),
         (b"[" * 100_000, "body is not valid JSON"),
+        (b'{"entry": [], "x": ' + b"[" * 64 + b"]" * 64 + b"}", "body is nested too deeply"),  # 65 levels
     ],
 )
 def test_malformed_bodies(body: bytes, reason: str) -> None:
@@ -586,3 +587,11 @@ def test_an_impossible_error_code_becomes_unknown(
     expected = [("whatsapp.payload.error_code_unusable", problem)] if problem else []
     records = [(r.getMessage(), getattr(r, "problem", getattr(r, "reason", None))) for r in caplog.records]
     assert records == [*expected, ("whatsapp.payload.error_skipped", "not an object")]
+
+
+def test_sixty_four_levels_are_fine_and_nul_escapes_become_replacement_characters() -> None:
+    body = b'{"entry": [], "x": ' + b"[" * 63 + b'"\\u0000"' + b"]" * 63 + b"}"  # 64 levels
+    assert parse_webhook(body).messages == ()
+    item = {"from": KERRY, "id": "wamid.N\x00", "timestamp": "1795529100", "type": "text", "text": {"body": "a\x00b"}}
+    message = parse_webhook(body_with_message(item, contacts=[{"wa_id": KERRY, "profile": {"name": "K\x00"}}])).messages[0]
+    assert (message.wamid, message.text, message.profile_name) == ("wamid.N\ufffd", "a\ufffdb", "K\ufffd")
