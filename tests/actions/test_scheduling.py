@@ -162,7 +162,7 @@ async def test_a_skipped_service_is_neither_stored_nor_pushed():
 
 
 def test_the_confirmation_question_leaves_a_skipped_service_out():
-    asked = {"appointment_time_display": "Tuesday 14 May at 15:00"}
+    asked = {"language": "en", "appointment_time_display": "Tuesday 14 May at 15:00"}
     responses = get_responses()
     assert responses.text("utter_ask_appointment_confirmed", {**asked, "appointment_service": "haircut"}) == (
         "Shall I send this request? 📅 Tuesday 14 May at 15:00, for: haircut"

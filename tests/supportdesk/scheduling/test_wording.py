@@ -80,3 +80,16 @@ def test_a_language_is_a_set_of_variations_in_yaml(monkeypatch: pytest.MonkeyPat
     moment = dt.datetime(2026, 11, 26, 15, 0)
     assert date_time_text(moment, {"language": "pt-BR"}) == "quinta-feira, 26 de novembro às 15:00"
     assert date_time_text(moment, {"language": "en"}) == "Thursday 26 November at 15:00"
+
+
+def test_dates_and_opening_hours_in_portuguese() -> None:
+    """The domain's pt-BR variations, chosen by the conversation's `language` slot."""
+    portuguese = {"language": "pt-BR"}
+    assert date_time_text(dt.datetime(2026, 11, 26, 15, 0), portuguese) == "quinta-feira, 26 de novembro às 15:00"
+    assert date_text(dt.date(2026, 11, 29), portuguese) == "domingo, 29 de novembro"
+    assert opening_hours_text(parse_business_hours("mon-fri 09:00-12:00,13:00-18:00; sat 09:00-13:00", "UTC"), portuguese) == (
+        "de segunda-feira a sexta-feira das 09:00 às 12:00 & das 13:00 às 18:00, sábado das 09:00 às 13:00"
+    )
+    assert [weekday_name(index, portuguese) for index in range(7)] == [
+        "segunda-feira", "terça-feira", "quarta-feira", "quinta-feira", "sexta-feira", "sábado", "domingo"
+    ]
