@@ -30,9 +30,10 @@ train: install ## Train models/current.tar.gz if data/, domain or config changed
 actions: install ## Start only the action server (127.0.0.1:5055, token from var/dev-secrets.env as make run)
 	scripts/run-service.sh --actions
 
-validate: install ## Check the YAML: yamllint and rasa data validate --fail-on-warnings
+validate: install ## Check the YAML: yamllint, rasa data validate --fail-on-warnings, every response in every language
 	$(BIN)/yamllint --strict domain.yml domain data tests/stories tests/nlu config.yml endpoints.yml credentials.example.yml
 	$(RASA) data validate --fail-on-warnings
+	$(PYTHON) -m supportdesk.platform.response_languages
 
 lint: validate ## Everything validate checks, plus ruff over the Python (settings in pyproject.toml)
 	$(BIN)/ruff check .

@@ -156,3 +156,8 @@ def test_the_command_lists_each_offender_and_fails(tmp_path: Path, capsys: pytes
     assert main([str(synthetic_domain(tmp_path))]) == 1
     assert capsys.readouterr().out.splitlines()[0] == "utter_goodbye: no variation in pt-BR"
 
+
+def test_every_response_of_the_project_exists_in_every_language(capsys: pytest.CaptureFixture) -> None:
+    assert messages(check_domain()) == []
+    assert main([]) == 0
+    assert capsys.readouterr().out == "every response exists in en, pt-BR\n"
