@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from typing import Any, Callable, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
@@ -20,7 +20,7 @@ from supportdesk.platform.redaction import mask_phone
 from supportdesk.platform.responses import get_responses
 from supportdesk.platform.settings import Settings, get_settings
 from supportdesk.runtime import get_runtime
-from supportdesk.scheduling.appointment_time import TimeOutcome, parse_appointment_time
+from supportdesk.scheduling.appointment_time import TimeOutcome, TimeParse, parse_appointment_time
 from supportdesk.scheduling.appointments import create_request
 from supportdesk.scheduling.business_hours import BusinessHours, parse_business_hours
 from supportdesk.scheduling.wording import date_text, date_time_text, opening_hours_text
@@ -47,6 +47,8 @@ RE_ASK_RESPONSES = {
     TimeOutcome.CLOSED: "utter_appointment_time_closed",
     TimeOutcome.NEEDS_TIME: "utter_appointment_time_needs_hour",
 }
+NEEDS_HOUR_RESPONSE = RE_ASK_RESPONSES[TimeOutcome.NEEDS_TIME]
+MAX_ASKED_CHAIN = 3  # earlier answers read back to find the day an hour is for; more is a new question
 
 
 def reset_events() -> List[Dict[Text, Any]]:
@@ -56,6 +58,26 @@ def reset_events() -> List[Dict[Text, Any]]:
 
 def _business_hours(settings: Settings) -> BusinessHours:
     return parse_business_hours(settings.business_hours, settings.business_timezone)
+
+
+def texts_asked_for_their_hour(events: Iterable[Mapping[str, Any]]) -> List[str]:
+    """The customer's previous messages, oldest first, each answered by asking for its day's hour.
+
+    "friday" (→ "Friday works: what time?") then "in the morning" (→ the same question) make the chain
+    that the latest message ("10") completes.
+    """
+    chain: List[str] = []
+    asked: Optional[bool] = None  # None until the latest message (the answer being read) is passed
+    for event in reversed(list(events)):
+        if event.get("event") == "bot" and asked is not None:
+            asked = asked or (event.get("metadata") or {}).get("utter_action") == NEEDS_HOUR_RESPONSE
+        elif event.get("event") == "user":
+            if asked is False or len(chain) == MAX_ASKED_CHAIN:
+                break
+            if asked:
+                chain.insert(0, event.get("text") or "")
+            asked = False
+    return chain
 
 
 class ValidateAppointmentForm(FormValidationAction):
@@ -79,7 +101,9 @@ class ValidateAppointmentForm(FormValidationAction):
             return {}
         text = (tracker.latest_message or {}).get("text") or ""
         settings = self._settings or get_settings()
-        parsed = parse_appointment_time(text, self._now(), _business_hours(settings))
+        parsed = parse_appointment_time(
+            text, self._now(), _business_hours(settings), language=tracker.get_slot("language")
+        )
         return {"appointment_time": text} if parsed.outcome is TimeOutcome.OK else {}
 
     def validate_appointment_time(
@@ -88,7 +112,7 @@ class ValidateAppointmentForm(FormValidationAction):
         """Accept a readable, future, open time; otherwise say why and ask again."""
         settings = self._settings or get_settings()
         hours = _business_hours(settings)
-        parsed = parse_appointment_time(str(slot_value or ""), self._now(), hours)
+        parsed = self._parse(str(slot_value or ""), tracker, hours)
         slots = tracker.current_slot_values()
         if parsed.outcome is TimeOutcome.OK:
             display = date_time_text(parsed.when, slots)
@@ -113,6 +137,16 @@ class ValidateAppointmentForm(FormValidationAction):
         if not text or text.lower().strip(".!") in SKIP_WORDS:
             return {"appointment_service": SERVICE_SKIPPED}
         return {"appointment_service": text[:MAX_SERVICE_CHARS]}
+
+    def _parse(self, text: str, tracker: Tracker, hours: BusinessHours) -> TimeParse:
+        """Read `text` in the conversation's language; an hour alone answers the day we just asked about."""
+        now, language = self._now(), tracker.get_slot("language")
+        asked_day = None
+        for earlier_text in texts_asked_for_their_hour(tracker.events):
+            earlier = parse_appointment_time(earlier_text, now, hours, language=language, asked_day=asked_day)
+            needs_time = earlier.outcome is TimeOutcome.NEEDS_TIME and earlier.when is not None
+            asked_day = earlier.when.date() if needs_time else None
+        return parse_appointment_time(text, now, hours, language=language, asked_day=asked_day)
 
     def _now(self) -> dt.datetime:
         return dt.datetime.fromtimestamp(self._clock(), tz=dt.timezone.utc)

@@ -57,8 +57,9 @@ ALLOWED: Set[Tuple[str, str]] = {
                             "connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; "
                             "form-action 'none'; frame-ancestors 'none'"),
     # Customer input rewritten before the time is parsed ("day after tomorrow" -> "in 2 days"); never shown.
-    ("supportdesk/scheduling/appointment_time.py", "em 2 dias"),
-    ("supportdesk/scheduling/appointment_time.py", "in 2 days"),
+    ("supportdesk/scheduling/time_phrases.py", "em 2 dias"),
+    ("supportdesk/scheduling/time_phrases.py", "in 2 days"),
+    ("supportdesk/scheduling/time_phrases.py", "que vem"),
     # An example of the BUSINESS_HOURS setting, in the SettingsError operators read.
     ("supportdesk/scheduling/business_hours.py", "mon-fri 09:00-18:00; sat 09:00-13:00"),
     # A developer-facing exception message whose class is picked at run time (`cls(...)`).

@@ -1,19 +1,24 @@
 """Turn a customer's words ("tomorrow at 3", "dia 12 às 14h") into an appointment time, or say why not.
 
-Read in the business time zone, relative to `now`:
+Read in the business time zone, relative to `now`, in the conversation's language (`time_phrases` holds
+the words, English and Brazilian Portuguese with WhatsApp spellings, and each language's reading):
 - "in 2 hours" / "em 30 minutos" counts real elapsed time from `now` (right across DST changes).
 - The time of day is read here, not by dateparser (which drops "at 3" and "14h"): `15:00`, `3pm`, `14h30`,
-  `at 10`, `às 14`, `noon`/`meio-dia`, a bare hour after a day word ("thursday 10") or before a part of
-  the day ("8 da noite"). Afternoon rule: a bare hour 1-11 with no am/pm and no leading zero ("at 3",
+  `at 10`, `às 14`, `3 e meia`, `noon`/`meio-dia`, a bare hour after a day word ("thursday 10") or before a
+  part of the day ("8 da noite"). Afternoon rule: a bare hour 1-11 with no am/pm and no leading zero ("at 3",
   "às 2h") is moved 12 h on when that hour is closed and the afternoon one is open (1-6: whenever the
   morning one is closed, so "sunday at 3" is a closed 15:00); "at 9" stays 09:00, "at 8" a closed 08:00.
 - Parts of the day: morning is the day's opening time if before noon (else 09:00), afternoon 14:00,
-  evening 18:00; with a clock, afternoon/evening add 12 h ("3 in the afternoon").
+  evening 18:00; with a clock, afternoon/evening add 12 h ("3 in the afternoon"). A language whose reading
+  says so (Portuguese) asks for the hour instead: "segunda de manhã" is `needs_time` while that part of the
+  day has bookable open time, else past or closed.
 - The date: ISO dates, a bare day of the month ("dia 12", "the 12th": its next occurrence), then
-  `dateparser.parse`, then `dateparser.search.search_dates` for chatty texts. Weekdays mean their next
-  occurrence ("monday" said on a Monday is a week later); numeric dates are day first (`date_order`).
-- A time with no date means today, or tomorrow once that moment has gone. A date with no time is
-  `needs_time` (`when` = that date at 00:00): better to ask than to pick an hour the customer never chose.
+  `dateparser.parse`, then `dateparser.search.search_dates` for chatty texts, in the reading's language
+  order. Weekdays mean their next occurrence ("monday" said on a Monday is a week later; "sexta da semana
+  que vem" is the Friday of next week); numeric dates are day first (`date_order`).
+- A time with no date means today, or tomorrow once that moment has gone (or `asked_day`, the day the
+  customer was just asked the hour of: there "10" alone is 10:00). A date with no time is `needs_time`
+  (`when` = that date at 00:00): better to ask than to pick an hour the customer never chose.
   Vague spans ("next week", "weekend") are `invalid`.
 Outcomes are checked in this order: past, too_soon (under `min_lead`), too_far, closed, ok.
 """
@@ -25,12 +30,12 @@ import dataclasses
 import datetime as dt
 import enum
 import re
-import unicodedata
 from typing import Optional, Sequence, Tuple
 
 import dateparser
 from dateparser.search import search_dates
 
+from supportdesk.scheduling import time_phrases as words
 from supportdesk.scheduling.business_hours import BusinessHours
 
 MAX_DAYS_AHEAD = 180
@@ -38,58 +43,9 @@ MAX_TEXT_CHARS = 500  # a reply to "when?" is short; longer texts make search_da
 MORNING_FALLBACK_MINUTE = 9 * 60
 SMALL_HOURS_LAST = 6  # a bare "at 1".."at 6" means pm even when both readings are closed: nobody asks for 03:00
 PERIOD_MINUTES = {"afternoon": 14 * 60, "evening": 18 * 60}
+# Where each part of the day lies, in minutes after midnight (a Brazilian "noite" starts at six).
+PERIOD_SPANS = {"morning": (0, 12 * 60), "afternoon": (12 * 60, 18 * 60), "evening": (18 * 60, 24 * 60)}
 SEARCH_FALSE_HITS = {"may", "second", "sat", "sun", "mar", "now", "de", "a"}
-
-_WEEKDAY = (
-    r"(?:monday|mon|tuesday|tues|tue|wednesday|wed|thursday|thurs|thu|friday|fri|saturday|sat|sunday|sun"
-    r"|segunda|terça|terca|quarta|quinta|sexta|sábado|sabado|domingo)"
-)
-_DAY_WORD = rf"(?:{_WEEKDAY}|tomorrow|today|amanhã|amanha|hoje)"
-_REWRITES = (
-    (re.compile(r"[- ]feira\b"), ""),
-    (re.compile(r"\bdepois de amanh[ãa]\b"), "em 2 dias"),
-    (re.compile(r"\bday after tomorrow\b"), "in 2 days"),
-    (re.compile(r"\b(?:tmrw|tmr|tomorow|2moro)\b"), "tomorrow"),
-    (re.compile(r"\bhalf an hour\b"), "30 minutes"),
-    (re.compile(r"\bmeia hora\b"), "30 minutos"),
-    (re.compile(r"\b(?:daqui(?: a)?|dentro de)\b"), "em"),
-    (re.compile(r"\bwithin\b"), "in"),
-    (re.compile(r"\bem (?:duas|dois)\b"), "em 2"),
-    (re.compile(r"\bem tr[êe]s\b"), "em 3"),
-    (re.compile(rf"\b(?:next|this|coming|pr[óo]xim[ao]|nesta|nessa|esta|essa)\s+(?={_WEEKDAY}\b)"), ""),
-    (re.compile(rf"\b({_WEEKDAY})\s+que vem\b"), r"\1"),
-)
-_VAGUE = re.compile(
-    r"\b(?:(?:next|this|coming)\s+(?:week|month)|(?:pr[óo]xima|esta|essa|nesta)\s+semana|semana\s+que\s+vem"
-    r"|(?:pr[óo]ximo|este|esse|neste)\s+m[êe]s|m[êe]s\s+que\s+vem|weekend|fim\s+de\s+semana)\b"
-)
-_RELATIVE = re.compile(
-    r"\b(?:in|em)\s+(?:\d{1,3}|an?|one|two|three|uma?)\s*"
-    r"(?:hours?|hrs?|h|minutes?|mins?|horas?|minutos?)\b"
-)
-_NOON = re.compile(r"(?:\b(?:at|ao|às|as)\s+)?\b(?P<word>noon|midday|meio[- ]dia|midnight|meia[- ]noite)\b")
-_CLOCK = re.compile(
-    r"(?:(?P<prep>\bat|@|\bàs|\bas|\baround|\bpelas|\bpor volta das|\ba partir das)\s*)?"
-    r"(?<![\w/:.\-])(?P<hour>\d{1,2})"
-    r"(?:(?::|h|(?(prep)\.|\.(?=\d{2}\s*[ap]\.?\s?m\b)))(?P<minute>\d{2}))?"  # 4.30 only after "at" or before pm
-    r"(?:\s*(?P<suffix>[ap]\.?\s?m\b\.?|hs\b|hrs\b|h\b|horas?\b))?(?![\w/:\-]|\.\d)"
-)
-_PERIOD_WORD = r"(?:morning|afternoon|evening|tonight|night|manhã|manha|tarde|noite)"
-_PERIOD_AHEAD = re.compile(rf"\s+(?:in the|of the|da|de|à|a)\s+{_PERIOD_WORD}\b")
-_BARE_HOUR = re.compile(rf"\b(?P<day>{_DAY_WORD})\s+(?P<hour>\d{{1,2}})(?![\w/:.\-])")
-_PERIOD = re.compile(
-    r"(?:\b(?P<prefix>in the|this|esta|nesta|de|da|à|a|pela|na|of the)\s+)?"
-    rf"\b(?P<word>{_PERIOD_WORD})\b"
-)
-_PERIOD_KIND = {"manhã": "morning", "manha": "morning", "tarde": "afternoon", "tonight": "evening",
-                "night": "evening", "noite": "evening", "morning": "morning", "afternoon": "afternoon",
-                "evening": "evening"}
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
-_DAY_OF_MONTH = re.compile(
-    r"\b(?:dia|day|the)\s+(?P<day>\d{1,2})(?:st|nd|rd|th|º|°)?\b(?!\s*(?:/|-|de\s+[a-z]|of\s+[a-z]))"
-)
-_BARE_DAY_OF_MONTH = re.compile(r"(?P<day>\d{1,2})(?:st|nd|rd|th|º|°)?")
-_FILLER = re.compile(r"[\s,.;:!?]+|\b(?:at|on|às|as|de|do|da|no|na|para|for|dia|the|@)\b")
 
 
 class TimeOutcome(str, enum.Enum):
@@ -130,42 +86,44 @@ def parse_appointment_time(
     hours: BusinessHours,
     *,
     min_lead: dt.timedelta = dt.timedelta(minutes=30),
-    languages: Sequence[str] = ("en", "pt"),
-    date_order: str = "DMY",
+    language: Optional[str] = None,
+    asked_day: Optional[dt.date] = None,
 ) -> TimeParse:
-    """Read an appointment time from customer text, relative to the aware `now`, in `hours`' zone."""
+    """Read an appointment time from customer text, relative to the aware `now`, in `hours`' zone.
+
+    `language` is the conversation's (`en`, `pt-BR`: see `time_phrases.READINGS`); `asked_day` is the day
+    the customer was just asked the hour of (a `needs_time` re-ask): a time with no date falls on it.
+    """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("parse_appointment_time needs a timezone-aware `now`")
     local_now = now.astimezone(hours.timezone)
-    cleaned = _normalise(text)
-    if not cleaned or len(cleaned) > MAX_TEXT_CHARS or _VAGUE.search(cleaned):
+    reading = words.reading_for(language)
+    cleaned = words.normalise(text, local_now.date())
+    if not cleaned or len(cleaned) > MAX_TEXT_CHARS or words.VAGUE.search(cleaned):
         return TimeParse(TimeOutcome.INVALID)
-    settings = _dateparser_settings(local_now, hours, date_order)
+    settings = _dateparser_settings(local_now, hours, reading.date_order)
     try:
-        relative = _RELATIVE.search(cleaned)
+        relative = words.RELATIVE.search(cleaned)
         if relative:
-            when = _relative_moment(relative.group(0), local_now, hours, languages, settings)
+            when = _relative_moment(relative.group(0), local_now, hours, reading.languages, settings)
             return _judge_moment(when, local_now, hours, min_lead) if when else TimeParse(TimeOutcome.INVALID)
-        clock, rest = _take_clock(cleaned)
+        clock, rest = _take_clock(cleaned, hour_alone=asked_day is not None)
         period, today_hint, rest = _take_period(rest)
-        day = _read_day(rest, local_now, languages, settings)
+        day = _read_day(rest, local_now, reading.languages, settings)
     except _Unreadable:
         return TimeParse(TimeOutcome.INVALID)
     if day is None and today_hint:
         day = local_now.date()
+    if day is None and (clock or period):
+        day = asked_day
     if clock is None and period is None:
         return _judge_day(day, local_now, hours, min_lead) if day else TimeParse(TimeOutcome.INVALID)
+    if clock is None and reading.part_of_day_needs_time:
+        return _judge_part_of_day(day, period, local_now, hours, min_lead)
     when = _combine(day or local_now.date(), clock, period, hours)
     if day is None and _utc(when) <= _utc(local_now):
         when = _combine(local_now.date() + dt.timedelta(days=1), clock, period, hours)
     return _judge_moment(when, local_now, hours, min_lead)
-
-
-def _normalise(text: str) -> str:
-    cleaned = " ".join(unicodedata.normalize("NFC", text or "").lower().split())
-    for pattern, replacement in _REWRITES:
-        cleaned = pattern.sub(replacement, cleaned)
-    return " ".join(cleaned.split())
 
 
 def _dateparser_settings(local_now: dt.datetime, hours: BusinessHours, date_order: str) -> dict:
@@ -192,16 +150,19 @@ def _relative_moment(
     return moment.astimezone(hours.timezone)
 
 
-def _take_clock(text: str) -> Tuple[Optional[_Clock], str]:
-    """Find the time of day, returning it and the text without it."""
-    noon = _NOON.search(text)
+def _take_clock(text: str, hour_alone: bool = False) -> Tuple[Optional[_Clock], str]:
+    """Find the time of day, returning it and the text without it; `hour_alone` reads "10" as 10:00."""
+    noon = words.NOON.search(text)
     if noon:
         hour = 0 if noon["word"] in ("midnight", "meia-noite", "meia noite") else 12
         return _Clock(hour, 0, None, False), _cut(text, noon)
-    for match in _CLOCK.finditer(text):
-        if match["prep"] or match["minute"] or match["suffix"] or _PERIOD_AHEAD.match(text, match.end()):
+    only_hour = words.ONLY_HOUR.fullmatch(text) if hour_alone else None
+    if only_hour:
+        return _clock_from(only_hour["hour"], None, None), ""
+    for match in words.CLOCK.finditer(text):
+        if match["prep"] or match["minute"] or match["suffix"] or words.PERIOD_AHEAD.match(text, match.end()):
             return _clock_from(match["hour"], match["minute"], match["suffix"]), _cut(text, match)
-    bare = _BARE_HOUR.search(text)
+    bare = words.BARE_HOUR.search(text)
     if bare and int(bare["hour"]) <= 23:
         clock = _clock_from(bare["hour"], None, None)
         return clock, text[: bare.start("hour")] + text[bare.end("hour"):]
@@ -221,26 +182,26 @@ def _clock_from(hour_text: str, minute_text: Optional[str], suffix: Optional[str
 
 def _take_period(text: str) -> Tuple[Optional[str], bool, str]:
     """Find morning/afternoon/evening (en, pt); the flag says the words also meant today."""
-    match = _PERIOD.search(text)
+    match = words.PERIOD.search(text)
     if not match:
         return None, False, text
-    today = match["word"] == "tonight" or match["prefix"] in ("this", "esta", "nesta")
-    return _PERIOD_KIND[match["word"]], today, _cut(text, match)
+    today = match["word"] == "tonight" or match["prefix"] in words.TODAY_PREFIXES
+    return words.PERIOD_KIND[match["word"]], today, _cut(text, match)
 
 
 def _read_day(
     text: str, local_now: dt.datetime, languages: Sequence[str], settings: dict
 ) -> Optional[dt.date]:
     """The calendar date the text names, or None when it names none."""
-    if not _FILLER.sub("", text):
+    if not words.FILLER.sub("", text):
         return None
-    iso = _ISO_DATE.search(text)
+    iso = words.ISO_DATE.search(text)
     if iso:
         try:
             return dt.date(int(iso[1]), int(iso[2]), int(iso[3]))
         except ValueError:
             raise _Unreadable(iso.group(0)) from None
-    day_of_month = _DAY_OF_MONTH.search(text) or _BARE_DAY_OF_MONTH.fullmatch(text.strip(" .!?"))
+    day_of_month = words.DAY_OF_MONTH.search(text) or words.BARE_DAY_OF_MONTH.fullmatch(text.strip(" .!?"))
     if day_of_month:
         return _next_day_of_month(int(day_of_month["day"]), local_now.date())
     text = re.sub(r"\bdia\s+", "", text).strip(" ,.;:!?")
@@ -302,6 +263,34 @@ def _judge_moment(
     else:
         outcome = TimeOutcome.OK if hours.is_open(when) else TimeOutcome.CLOSED
     return TimeParse(outcome, when)
+
+
+def _judge_part_of_day(
+    day: Optional[dt.date], period: str, local_now: dt.datetime, hours: BusinessHours, min_lead: dt.timedelta
+) -> TimeParse:
+    """A part of the day with no hour: `needs_time` while it has bookable open time, else why not.
+
+    No day means today while that part of the day lasts, else tomorrow (as for a time with no date).
+    Open time left only within `min_lead` is too_soon; none left at all is closed.
+    """
+    first, last = PERIOD_SPANS[period]
+    if day is None:
+        today = local_now.date()
+        day = today if _utc(hours.local_datetime(today, last)) > _utc(local_now) else today + dt.timedelta(days=1)
+    picked = _combine(day, None, period, hours)  # the hour English would pick: what a refusal talks about
+    if day < local_now.date() or _utc(hours.local_datetime(day, last)) <= _utc(local_now):
+        return TimeParse(TimeOutcome.PAST, picked)
+    if day > (local_now + dt.timedelta(days=MAX_DAYS_AHEAD)).date():
+        return TimeParse(TimeOutcome.TOO_FAR, picked)
+    open_until = [  # the last open minute of each open stretch inside that part of the day, still to come
+        _utc(hours.local_datetime(day, min(interval.end, last) - 1))
+        for interval in hours.intervals_on(day)
+        if max(interval.start, first) < min(interval.end, last)
+    ]
+    open_until = [moment for moment in open_until if moment >= _utc(local_now)]
+    if any(moment >= _utc(local_now) + min_lead for moment in open_until):
+        return TimeParse(TimeOutcome.NEEDS_TIME, hours.local_datetime(day, 0))
+    return TimeParse(TimeOutcome.TOO_SOON if open_until else TimeOutcome.CLOSED, picked)
 
 
 def _judge_day(day: dt.date, local_now: dt.datetime, hours: BusinessHours, min_lead: dt.timedelta) -> TimeParse:

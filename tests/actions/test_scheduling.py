@@ -1,20 +1,31 @@
 """The appointment form's validator and the submit action, with a fixed clock."""
 
 import datetime as dt
+import json
+from pathlib import Path
 
+import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.scheduling import ActionResetAppointment, ActionSubmitAppointment, ValidateAppointmentForm, reset_events
+from actions.scheduling import (
+    ActionResetAppointment,
+    ActionSubmitAppointment,
+    ValidateAppointmentForm,
+    reset_events,
+    texts_asked_for_their_hour,
+)
 from supportdesk.attendant.alerts import register_device
 from supportdesk.attendant.push import PushResult
-from supportdesk.platform.responses import get_responses
+from supportdesk.platform.responses import ResponseRenderer, get_responses
 from supportdesk.platform.settings import Settings
 from supportdesk.runtime import get_runtime
 from supportdesk.scheduling.appointments import list_appointments
+from supportdesk.scheduling.wording import MONTH_RESPONSES, WEEKDAY_RESPONSES
 from tests.actions.said import said
 
+TRACKERS = Path(__file__).resolve().parent.parent / "fixtures" / "trackers"
 CUSTOMER = "447700900123"
 MONDAY_10_UTC = dt.datetime(2024, 5, 13, 10, 0, tzinfo=dt.timezone.utc).timestamp()
 SETTINGS = Settings(business_timezone="UTC", business_hours="mon-fri 09:00-18:00")
@@ -24,17 +35,45 @@ def validator() -> ValidateAppointmentForm:
     return ValidateAppointmentForm(SETTINGS, clock=lambda: MONDAY_10_UTC)
 
 
-def tracker(slots=None, intent="schedule_appointment", text="", requested=None) -> Tracker:
+def tracker(slots=None, intent="schedule_appointment", text="", requested=None, events=None) -> Tracker:
     return Tracker(
         CUSTOMER,
         {"requested_slot": requested, **(slots or {})},
         {"intent": {"name": intent, "confidence": 0.95}, "text": text},
-        [],
+        events or [],
         False,
         None,
         {"name": "appointment_form"},
         "action_listen",
     )
+
+
+def load_tracker(name: str) -> Tracker:
+    return Tracker.from_dict(json.loads((TRACKERS / f"{name}.json").read_text(encoding="utf-8")))
+
+
+@pytest.fixture
+def portuguese_wording(monkeypatch):
+    """Dates in words with a pt-BR variation beside the English one, as the domain's are written."""
+    condition = [{"type": "slot", "name": "language", "value": "pt-BR"}]
+    english_weekdays = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    portuguese_weekdays = ["segunda-feira", "terça-feira", "quarta-feira", "quinta-feira", "sexta-feira", "sábado",
+                           "domingo"]
+    texts = {
+        **{name: (english, portuguese)
+           for name, english, portuguese in zip(WEEKDAY_RESPONSES, english_weekdays, portuguese_weekdays)},
+        **{name: (f"month {index}", f"mês {index}") for index, name in enumerate(MONTH_RESPONSES, start=1)},
+        MONTH_RESPONSES[4]: ("May", "maio"),
+        "utter_scheduling_date": ("{weekday} {day} {month}", "{weekday}, {day} de {month}"),
+        "utter_scheduling_date_time": ("{weekday} {day} {month} at {time}", "{weekday}, {day} de {month} às {time}"),
+        "utter_scheduling_hours_days": ("{first_day}–{last_day} {intervals}", "de {first_day} a {last_day}, {intervals}"),
+        "utter_scheduling_hours_interval": ("{opens}–{closes}", "das {opens} às {closes}"),
+    }
+    renderer = ResponseRenderer({
+        name: [{"text": english}, {"condition": condition, "text": portuguese}]
+        for name, (english, portuguese) in texts.items()
+    })
+    monkeypatch.setattr("supportdesk.scheduling.wording.get_responses", lambda: renderer)
 
 
 def test_a_readable_open_time_is_kept_with_its_display_and_timestamp():
@@ -73,6 +112,75 @@ def test_each_problem_is_reasked_with_its_own_reason_in_words():
         assert said(dispatcher) == [expected], text
 
 
+@pytest.mark.parametrize(
+    "language, text, display",
+    [
+        ("pt-BR", "amanhã às 15h", "terça-feira, 14 de maio às 15:00"),
+        ("pt-BR", "amnh as 3 da tarde", "terça-feira, 14 de maio às 15:00"),
+        ("pt-BR", "sexta às 14:30", "sexta-feira, 17 de maio às 14:30"),
+        ("en", "tomorrow at 3pm", "Tuesday 14 May at 15:00"),
+    ],
+)
+def test_the_time_is_read_and_worded_in_the_conversation_language(portuguese_wording, language, text, display):
+    dispatcher = CollectingDispatcher()
+    slots = validator().validate_appointment_time(text, dispatcher, tracker({"language": language}), {})
+    assert dispatcher.messages == []
+    assert slots["appointment_time_display"] == slots["appointment_time"] == display
+
+
+@pytest.mark.parametrize(
+    "language, text, values",
+    [
+        ("pt-BR", "sexta de manhã", {"appointment_day": "sexta-feira, 17 de maio"}),
+        ("pt-BR", "sábado às 10h", {"business_hours": "de segunda-feira a sexta-feira, das 09:00 às 18:00"}),
+        ("en", "friday morning", None),  # English reads a part of the day as an hour: no re-ask
+        ("en", "friday", {"appointment_day": "Friday 17 May"}),
+    ],
+)
+def test_a_reask_carries_its_values_in_the_conversation_language(portuguese_wording, language, text, values):
+    dispatcher = CollectingDispatcher()
+    slots = validator().validate_appointment_time(text, dispatcher, tracker({"language": language}), {})
+    if values is None:
+        assert dispatcher.messages == [] and slots["appointment_starts_at"] is not None
+        return
+    [message] = dispatcher.messages
+    assert {key: message[key] for key in values} == values
+    assert slots == {"appointment_time": None, "appointment_time_display": None, "appointment_starts_at": None}
+
+
+def test_an_hour_alone_answers_the_day_the_customer_was_asked_about(portuguese_wording):
+    """"sexta de manhã" → "Que horas?" → "10": Friday at 10:00, not the 10th of the month."""
+    dispatcher = CollectingDispatcher()
+    slots = validator().validate_appointment_time(
+        "10", dispatcher, load_tracker("appointment_hour_for_the_day_asked_in_portuguese"), {}
+    )
+    assert dispatcher.messages == []
+    assert slots == {
+        "appointment_time": "sexta-feira, 17 de maio às 10:00",
+        "appointment_time_display": "sexta-feira, 17 de maio às 10:00",
+        "appointment_starts_at": dt.datetime(2024, 5, 17, 10, 0, tzinfo=dt.timezone.utc).timestamp(),
+    }
+
+
+def test_the_day_asked_about_is_read_back_through_every_question_for_the_hour():
+    def user(text):
+        return {"event": "user", "text": text}
+
+    def bot(response):
+        return {"event": "bot", "text": "…", "metadata": {"utter_action": response}}
+
+    asked, ask = bot("utter_appointment_time_needs_hour"), bot("utter_ask_appointment_time")
+    events = [user("quero marcar"), ask, user("sexta"), asked, ask, user("de manhã"), asked, ask, user("10")]
+    assert texts_asked_for_their_hour(events) == ["sexta", "de manhã"]
+    assert texts_asked_for_their_hour(events[:3]) == []
+    assert texts_asked_for_their_hour([user("sexta"), bot("utter_appointment_time_closed"), user("10")]) == []
+    form = validator()
+    slots = form.validate_appointment_time(
+        "10", CollectingDispatcher(), tracker({"language": "pt-BR"}, events=events), {}
+    )
+    assert slots["appointment_starts_at"] == dt.datetime(2024, 5, 17, 10, 0, tzinfo=dt.timezone.utc).timestamp()
+
+
 async def test_the_opening_message_prefills_the_time_only_when_it_reads_as_one():
     form = validator()
     opening = tracker(text="can i come tomorrow at 3pm?")
@@ -83,6 +191,17 @@ async def test_the_opening_message_prefills_the_time_only_when_it_reads_as_one()
     assert await form.extract_appointment_time(CollectingDispatcher(), vague, {}) == {}
     asked = tracker(text="tomorrow at 3pm", requested="appointment_service")
     assert await form.extract_appointment_time(CollectingDispatcher(), asked, {}) == {}
+
+
+@pytest.mark.parametrize(
+    "language, text, prefilled",
+    [("pt-BR", "pode ser amanhã às 15h?", True), ("pt-BR", "quero marcar pra amanhã de manhã", False),
+     ("en", "can i come tomorrow morning?", True)],
+)
+async def test_the_opening_message_is_read_in_the_conversation_language(language, text, prefilled):
+    opening = tracker({"language": language}, text=text)
+    expected = {"appointment_time": text} if prefilled else {}
+    assert await validator().extract_appointment_time(CollectingDispatcher(), opening, {}) == expected
 
 
 def test_service_skip_and_tidy():
