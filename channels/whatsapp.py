@@ -22,6 +22,7 @@ from sanic.response import HTTPResponse
 
 from supportdesk.handoff.desk import tell_holder
 from supportdesk.messaging import outbox
+from supportdesk.messaging.conversations import load_conversation
 from supportdesk.messaging.inbox import store_delivery
 from supportdesk.messaging.inbox_worker import InboxWorker
 from supportdesk.messaging.outbox_sender import OutboxSender
@@ -54,8 +55,9 @@ class WhatsAppOutput(OutputChannel):
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         """Render the message for WhatsApp and queue it."""
-        drafts = drafts_for_replies(recipient_id, None, [dict(message)])
         database = self._runtime.database
+        conversation = await database.run(load_conversation, database, recipient_id)
+        drafts = drafts_for_replies(recipient_id, None, [dict(message)], conversation.language if conversation else None)
         await database.run(_enqueue, database, drafts)
         self._runtime.wake_sender()
 

@@ -140,12 +140,12 @@ class AttendantDesk:
         """Queue one of the domain's responses to the customer (rendered with their slots) and stream it."""
         slots = await self._read_slots(conversation_id)
         reply = self.responses.render(response_name, slots, **values)
-        await self.database.run(self._queue_system, conversation_id, reply, self._clock())
+        await self.database.run(self._queue_system, conversation_id, reply, slots, self._clock())
         self._wake_sender()
 
-    def _queue_system(self, conversation_id: str, reply: Dict[str, Any], now: float) -> None:
+    def _queue_system(self, conversation_id: str, reply: Dict[str, Any], slots: Mapping[str, Any], now: float) -> None:
         name = reply.get("utter_action")
-        rendered = render_bot_message(reply)
+        rendered = render_bot_message(reply, slots)
         drafts = [
             outbox.OutboxDraft(
                 conversation_id, part.message, "system", preview=(reply.get("text") or "")[:200],

@@ -21,29 +21,33 @@ from supportdesk.platform.database import Database
 from supportdesk.platform.settings import SUPPORTED_LANGUAGES
 
 LANGUAGES = SUPPORTED_LANGUAGES
-ENGLISH, PORTUGUESE = LANGUAGES
+ENGLISH, PORTUGUESE = "en", "pt-BR"  # the two this module recognises; a third needs its word list
 
 # Typed on WhatsApp, unambiguous: seen in one language's chats, not the other's. Words both
 # languages use ("ok", "no", "a", "me", "so", "hi"... yes, "oi" is not English) are left out.
 _PORTUGUESE_WORDS = frozenset(
-    """
-    oi ola olá tudo bem bom boa dia tarde noite obrigado obrigada obg brigado brigada vlw valeu blz beleza
-    vc vcs voce você voces vocês pfv pf pfvr favor por quero queria qro gostaria preciso precisava falar
-    com pessoa atendente humano nao não sim tb tbm também tambem pra para uma que qual quando onde
-    como porque pq horario horário amanha amanhã hoje ontem segunda terça terca quarta quinta sexta
-    sábado sabado domingo marcar agendar remarcar desmarcar cancelar pedido ajuda ajudar isso pode ser
-    bora tchau até mais meu minha estou está esta tô tá ta né eu aqui aí kkk kkkk rs flw
-    manhã manha às depois semana próxima proxima vem dias hora horas certo claro
-    """.split()
+    {
+        "oi", "ola", "olá", "tudo", "bem", "bom", "boa", "dia", "tarde", "noite", "obrigado", "obrigada", "obg",
+        "brigado", "brigada", "vlw", "valeu", "blz", "beleza", "vc", "vcs", "voce", "você", "voces", "vocês", "pfv",
+        "pf", "pfvr", "favor", "por", "quero", "queria", "qro", "gostaria", "preciso", "precisava", "falar", "com",
+        "pessoa", "atendente", "humano", "nao", "não", "sim", "tb", "tbm", "também", "tambem", "pra", "para", "uma",
+        "que", "qual", "quando", "onde", "como", "porque", "pq", "horario", "horário", "amanha", "amanhã", "hoje",
+        "ontem", "segunda", "terça", "terca", "quarta", "quinta", "sexta", "sábado", "sabado", "domingo", "marcar",
+        "agendar", "remarcar", "desmarcar", "cancelar", "pedido", "ajuda", "ajudar", "isso", "pode", "ser", "bora",
+        "tchau", "até", "mais", "meu", "minha", "estou", "está", "esta", "tô", "tá", "ta", "né", "eu", "aqui", "aí",
+        "kkk", "kkkk", "rs", "flw", "manhã", "manha", "às", "depois", "semana", "próxima", "proxima", "vem", "dias",
+        "hora", "horas", "certo", "claro"
+    }
 )
 _ENGLISH_WORDS = frozenset(
-    """
-    hello hey thanks thank thx ty you your please pls plz want need talk the person human agent yes yeah
-    yep nope what when where how open book appointment tomorrow tmrw today tonight monday tuesday
-    wednesday thursday friday saturday sunday i'm im my is are can could would help bye goodbye good
-    morning evening afternoon cancel order sure u r ur wanna gonna with for at it this that there
-    someone anyone speak
-    """.split()
+    {
+        "hello", "hey", "thanks", "thank", "thx", "ty", "you", "your", "please", "pls", "plz", "want", "need", "talk",
+        "the", "person", "human", "agent", "yes", "yeah", "yep", "nope", "what", "when", "where", "how", "open", "book",
+        "appointment", "tomorrow", "tmrw", "today", "tonight", "monday", "tuesday", "wednesday", "thursday", "friday",
+        "saturday", "sunday", "i'm", "im", "my", "is", "are", "can", "could", "would", "help", "bye", "goodbye", "good",
+        "morning", "evening", "afternoon", "cancel", "order", "sure", "u", "r", "ur", "wanna", "gonna", "with", "for",
+        "at", "it", "this", "that", "there", "someone", "anyone", "speak"
+    }
 )
 _LETTERS = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 _PORTUGUESE_MARKS = set("ãõç")  # English does not write these

@@ -44,11 +44,14 @@ class ReplyCollector(CollectingOutputChannel):
         self.messages.append(dict(message))
 
 
-def drafts_for_replies(conversation_id: str, answers_wamid: str, replies: List[Dict[str, Any]]) -> List[outbox.OutboxDraft]:
-    """Turn the assistant's replies into outbox drafts numbered in order."""
+def drafts_for_replies(
+    conversation_id: str, answers_wamid: Optional[str], replies: List[Dict[str, Any]], language: Optional[str] = None
+) -> List[outbox.OutboxDraft]:
+    """Turn the assistant's replies into outbox drafts numbered in order (words added in `language`)."""
     drafts: List[outbox.OutboxDraft] = []
+    slots = {"language": language} if language else {}
     for reply in replies:
-        for rendered in render_bot_message(reply):
+        for rendered in render_bot_message(reply, slots):
             drafts.append(
                 outbox.OutboxDraft(
                     conversation_id=conversation_id,
@@ -130,13 +133,14 @@ class TurnProcessor:
         text = await self._database.run(self._resolve_numbered_choice, row.conversation_id, text)
         previous_starts = await self._database.run(inbox.mark_started, self._database, row.wamid)
         replies = None
+        language: Optional[str] = None
         if previous_starts > 0:
             replies = replies_recorded_in(await self._retrieve_events(row.conversation_id), row.wamid)
             if replies is not None:
                 logger.warning("whatsapp.turn.recovered", extra={"wamid": row.wamid, "replies": len(replies)})
         if replies is None:
             await self._acknowledge(row)
-            await self._database.run(
+            language = await self._database.run(
                 remember_language, self._database, row.conversation_id, message.user_text or "", self._default_language,
                 time.time(),
             )
@@ -166,7 +170,10 @@ class TurnProcessor:
                     "replies": len(replies),
                 },
             )
-        drafts = drafts_for_replies(row.conversation_id, row.wamid, replies)
+        if language is None:  # a recovered turn: the language it was answered in
+            conversation = await self._database.run(load_conversation, self._database, row.conversation_id)
+            language = conversation.language if conversation else None
+        drafts = drafts_for_replies(row.conversation_id, row.wamid, replies, language)
         await self._database.run(self._finish, row, drafts, replies, "done")
         self._on_queued()
         if self._after_turn is not None:

@@ -11,7 +11,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from supportdesk.platform.responses import get_responses
 from supportdesk.whatsapp.limits import (
@@ -53,15 +53,18 @@ class _Choice:
     payload: str
 
 
-def render_bot_message(reply: Dict[str, Any]) -> List[RenderedMessage]:
-    """Render one bot message (as CollectingOutputChannel records it), in Rasa's channel order."""
+def render_bot_message(reply: Dict[str, Any], slots: Optional[Mapping[str, Any]] = None) -> List[RenderedMessage]:
+    """Render one bot message (as CollectingOutputChannel records it), in Rasa's channel order.
+
+    `slots` (the conversation's, `language` above all) choose the words the renderer adds itself.
+    """
     text = _clean(reply.get("text"))
     choices = _choices(reply.get("quick_replies") or reply.get("buttons") or [])
     image = _link(reply.get("image"))
     caption = text if image and not choices and len(text) <= CAPTION_MAX else ""
     rendered: List[RenderedMessage] = []
     if choices:
-        rendered.extend(_render_choices(text, choices))
+        rendered.extend(_render_choices(text, choices, _ChoiceWords.for_slots(slots or {})))
     elif not caption:
         rendered.extend(_texts(text))
     custom = reply.get("custom")
@@ -124,10 +127,11 @@ def _texts(text: str) -> List[RenderedMessage]:
     return [RenderedMessage(text_message(part)) for part in split_text(text)]
 
 
-def _render_choices(text: str, choices: List[_Choice]) -> List[RenderedMessage]:
+def _render_choices(text: str, choices: List[_Choice], words: _ChoiceWords) -> List[RenderedMessage]:
     """Reply buttons, else a list, else a numbered text menu, as the choices allow."""
     titles = [choice.title for choice in choices]
     payloads = [choice.payload for choice in choices]
+    text = text or words.prompt
     if len(set(payloads)) < len(payloads):
         return _numbered_menu(text, choices)
     if (
@@ -142,18 +146,26 @@ def _render_choices(text: str, choices: List[_Choice]) -> List[RenderedMessage]:
         and all(len(title) <= ROW_DESCRIPTION_MAX for title in titles)
         and all(len(payload) <= ROW_ID_MAX for payload in payloads)
     ):
-        return _interactive(text, _list_action(choices), "list")
+        return _interactive(text, _list_action(choices, words.list_button), "list")
     return _numbered_menu(text, choices)
 
 
-def _wording(response_name: str) -> str:
-    """Words the renderer adds itself (prompt, list button) come from the domain like every other text."""
-    return get_responses().text(response_name)
+@dataclass(frozen=True)
+class _ChoiceWords:
+    """Words the renderer adds itself (prompt, list button): domain responses like every other text."""
+
+    prompt: str
+    list_button: str
+
+    @classmethod
+    def for_slots(cls, slots: Mapping[str, Any]) -> _ChoiceWords:
+        responses = get_responses()
+        return cls(responses.text("utter_choice_prompt", slots), responses.text("utter_choice_list_button", slots))
 
 
 def _interactive(text: str, action: Dict[str, Any], kind: str) -> List[RenderedMessage]:
     """Overflow text first, then the interactive message with a body of at most 1024 characters."""
-    overflow, body = _split_tail(text or _wording("utter_choice_prompt"), INTERACTIVE_BODY_MAX)
+    overflow, body = _split_tail(text, INTERACTIVE_BODY_MAX)
     message = {"type": "interactive", "interactive": {"type": kind, "body": {"text": body}, "action": action}}
     return _texts(overflow) + [RenderedMessage(message)]
 
@@ -164,7 +176,7 @@ def _buttons_action(choices: List[_Choice]) -> Dict[str, Any]:
     }
 
 
-def _list_action(choices: List[_Choice]) -> Dict[str, Any]:
+def _list_action(choices: List[_Choice], label: str) -> Dict[str, Any]:
     rows = []
     for choice in choices:
         row = {"id": choice.payload, "title": choice.title}
@@ -172,14 +184,13 @@ def _list_action(choices: List[_Choice]) -> Dict[str, Any]:
             row["title"] = choice.title[: ROW_TITLE_MAX - 1].rstrip() + ELLIPSIS
             row["description"] = choice.title
         rows.append(row)
-    label = _wording("utter_choice_list_button")
     return {"button": label, "sections": [{"title": label, "rows": rows}]}
 
 
 def _numbered_menu(text: str, choices: List[_Choice]) -> List[RenderedMessage]:
     """The text, then "1. Title" lines; the last part remembers the payloads in order."""
     menu = "\n".join(f"{number}. {choice.title}" for number, choice in enumerate(choices, start=1))
-    messages = _texts(f"{text or _wording('utter_choice_prompt')}\n\n{menu}")
+    messages = _texts(f"{text}\n\n{menu}")
     payloads = tuple(choice.payload for choice in choices)
     messages[-1] = RenderedMessage(messages[-1].message, payloads)
     return messages

@@ -8,6 +8,7 @@ from typing import Any, Dict, List
 
 import pytest
 
+from supportdesk.platform.responses import get_responses
 from supportdesk.whatsapp.rendering import (
     RenderedMessage,
     choice_from_number,
@@ -536,3 +537,17 @@ def test_rendered_message_is_frozen() -> None:
     rendered = RenderedMessage(text_message("hi"))
     with pytest.raises(AttributeError):
         rendered.numbered_choices = ("/a",)  # type: ignore[misc]
+
+
+def test_the_words_the_renderer_adds_follow_the_conversations_language():
+    buttons = [{"title": f"Opção {n}", "payload": f"/choose{{\"n\": {n}}}"} for n in range(1, 5)]
+    english = render_bot_message({"buttons": buttons})
+    portuguese = render_bot_message({"buttons": buttons}, {"language": "pt-BR"})
+    assert english[0].message["interactive"]["body"]["text"] == get_responses().text("utter_choice_prompt")
+    assert portuguese[0].message["interactive"]["body"]["text"] == get_responses().text(
+        "utter_choice_prompt", {"language": "pt-BR"}
+    )
+    assert portuguese[0].message["interactive"]["action"]["button"] == get_responses().text(
+        "utter_choice_list_button", {"language": "pt-BR"}
+    )
+    assert portuguese[0].message != english[0].message
