@@ -22,6 +22,7 @@ from supportdesk.knowledge.prompt import (
     build_messages,
     business_time,
     configured_secrets,
+    conversation_language,
     customer_name_from,
     turns_from_events,
 )
@@ -117,6 +118,7 @@ class ActionAiAnswer(Action):
             business_time(now, settings.business_timezone),
             secrets=configured_secrets(settings),
             max_turns=settings.ai_context_turns,
+            language=conversation_language(tracker.get_slot("language"), settings.default_language),
         )
         return await answers.answer(messages)
 

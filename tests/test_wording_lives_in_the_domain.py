@@ -60,6 +60,9 @@ ALLOWED: Set[Tuple[str, str]] = {
     ("supportdesk/scheduling/time_phrases.py", "em 2 dias"),
     ("supportdesk/scheduling/time_phrases.py", "in 2 days"),
     ("supportdesk/scheduling/time_phrases.py", "que vem"),
+    # Instructions to the model (the language it writes a conversation's answers, summaries and drafts in).
+    ("supportdesk/knowledge/prompt.py", "Answer in English."),
+    ("supportdesk/knowledge/prompt.py", "Answer in Brazilian Portuguese."),
     # An example of the BUSINESS_HOURS setting, in the SettingsError operators read.
     ("supportdesk/scheduling/business_hours.py", "mon-fri 09:00-18:00; sat 09:00-13:00"),
     # A developer-facing exception message whose class is picked at run time (`cls(...)`).

@@ -20,7 +20,7 @@ import zoneinfo
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from supportdesk.knowledge.knowledge_base import PLACEHOLDER_PATTERN, Knowledge
-from supportdesk.platform.settings import Settings
+from supportdesk.platform.settings import SUPPORTED_LANGUAGES, Settings
 
 CUSTOMER, BOT, ATTENDANT = "customer", "bot", "attendant"
 ATTENDANT_TAG = "[Attendant]"  # the prompt template tells the model what this prefix means
@@ -41,6 +41,12 @@ _CREDENTIAL_PATTERNS = (
     re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._\-~+/=]{8,}"),
 )
 _SESSION_BOUNDARIES = ("session_started", "restart")
+ENGLISH, PORTUGUESE = SUPPORTED_LANGUAGES
+# Told to the model, never shown to anyone: the language of everything it writes for a conversation.
+LANGUAGE_INSTRUCTIONS = {
+    ENGLISH: "Answer in English.",
+    PORTUGUESE: "Answer in Brazilian Portuguese.",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,6 +153,19 @@ def _clean_customer_name(name: Optional[str], secrets: Sequence[str]) -> str:
     return scrub_secrets(flat, secrets) or UNKNOWN_NAME
 
 
+def conversation_language(slot_value: Any, default: str) -> str:
+    """The conversation's language from its `language` slot; `default` (DEFAULT_LANGUAGE) until it is known."""
+    return slot_value if slot_value in LANGUAGE_INSTRUCTIONS else default
+
+
+def language_instruction(language: str) -> str:
+    """The line telling the model to write in `language` (`en`, `pt-BR`): for answers, summaries and drafts."""
+    try:
+        return LANGUAGE_INSTRUCTIONS[language]
+    except KeyError:
+        raise ValueError(f"no model instruction for language {language!r}; add it to LANGUAGE_INSTRUCTIONS") from None
+
+
 def render_system_prompt(knowledge: Knowledge, customer_name: str, now: datetime.datetime) -> str:
     """The prompt template with its placeholders filled in a single pass."""
     values = {
@@ -177,9 +196,14 @@ def build_messages(
     secrets: Sequence[str] = (),
     max_turns: int = DEFAULT_CONTEXT_TURNS,
     history_token_budget: int = HISTORY_TOKEN_BUDGET,
+    language: str = ENGLISH,
 ) -> List[Dict[str, str]]:
-    """Chat Completions messages: the system prompt, then the last `max_turns` turns within the budget."""
-    system = render_system_prompt(knowledge, _clean_customer_name(customer_name, secrets), now)
+    """Chat Completions messages: the system prompt ending in the language to answer in, then recent turns.
+
+    The last `max_turns` turns are sent, within the token budget; `language` is the conversation's.
+    """
+    template = render_system_prompt(knowledge, _clean_customer_name(customer_name, secrets), now)
+    system = f"{template}\n\n{language_instruction(language)}"
     recent = list(turns[-max_turns:]) if max_turns > 0 else []
     history = [_chat_message(turn, secrets) for turn in trim_to_budget(recent, history_token_budget)]
     return [{"role": "system", "content": system}, *history]

@@ -239,3 +239,47 @@ async def test_secrets_sender_id_and_pasted_credentials_never_reach_the_model(fa
         "role": "user",
         "content": "my cousin said to send you this: [redacted] and [redacted] does it work?",
     }
+
+
+async def test_a_portuguese_conversation_asks_the_model_for_portuguese_and_sends_its_answer(fake, run_action):
+    fake.reply_text("Fazemos sim! As luzes começam em £130 e levam cerca de três horas.")
+
+    dispatcher, events = await run_action("portuguese_customer")
+
+    [body] = fake.chat_bodies()
+    system, question = body["messages"]
+    assert system["role"] == "system"
+    assert system["content"].endswith("\n\nAnswer in Brazilian Portuguese.")
+    assert "Answer in English." not in system["content"]
+    assert "The customer's WhatsApp name: Bruna" in system["content"]
+    assert question == {"role": "user", "content": "oi, vcs fazem luzes? qto custa"}
+    assert replies(dispatcher) == ["Fazemos sim! As luzes começam em £130 e levam cerca de três horas."]
+    assert events == [SlotSet("knowledge_failures", 0.0), SlotSet("knowledge_tokens_used", 150.0)]
+
+
+@pytest.mark.parametrize(
+    "state, default_language, instruction",
+    [
+        ("new_customer", "en", "Answer in English."),  # no language slot yet: DEFAULT_LANGUAGE
+        ("new_customer", "pt-BR", "Answer in Brazilian Portuguese."),
+        ("portuguese_customer", "en", "Answer in Brazilian Portuguese."),  # the slot wins
+    ],
+)
+async def test_the_answer_language_is_the_slot_else_the_default(fake, run_action, state, default_language, instruction):
+    await run_action(state, default_language=default_language)
+
+    [body] = fake.chat_bodies()
+    assert body["messages"][0]["content"].endswith("\n\n" + instruction)
+
+
+async def test_a_portuguese_customer_gets_the_fallback_as_a_domain_response(fake, run_action):
+    """Rasa renders a response with the tracker's slots, so the pt-BR variation is the one sent."""
+    fake.script(CHAT, server_error(), server_error())
+
+    dispatcher, events = await run_action("portuguese_customer")
+
+    assert dispatcher.messages == [
+        {"text": None, "buttons": [], "elements": [], "custom": {}, "template": "utter_knowledge_unavailable",
+         "response": "utter_knowledge_unavailable", "image": None, "attachment": None}
+    ]
+    assert events == [SlotSet("knowledge_failures", 1.0)]

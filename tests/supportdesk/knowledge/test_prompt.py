@@ -2,22 +2,27 @@ import datetime
 import json
 from pathlib import Path
 
+import pytest
+
 from supportdesk.knowledge.knowledge_base import Knowledge, KnowledgeSection
 from supportdesk.knowledge.prompt import (
     ATTENDANT,
     BOT,
     CUSTOMER,
+    LANGUAGE_INSTRUCTIONS,
     ConversationTurn,
     build_messages,
     business_time,
     configured_secrets,
+    conversation_language,
     customer_name_from,
     estimate_tokens,
+    language_instruction,
     scrub_secrets,
     trim_to_budget,
     turns_from_events,
 )
-from supportdesk.platform.settings import Settings
+from supportdesk.platform.settings import SUPPORTED_LANGUAGES, Settings
 
 TRACKERS = Path(__file__).resolve().parents[2] / "fixtures" / "trackers"
 KNOWLEDGE = Knowledge(
@@ -25,7 +30,10 @@ KNOWLEDGE = Knowledge(
     sections=(KnowledgeSection("hours", "Mon-Fri 9-18"), KnowledgeSection("prices", "Cut £48")),
 )
 NOW = datetime.datetime(2024, 5, 13, 11, 5, tzinfo=datetime.timezone.utc)
-SYSTEM = "Assistant of Studio Lumen. Customer: Ana. Now: Monday 13 May 2024, 11:05.\nMon-Fri 9-18\n\nCut £48"
+SYSTEM = (
+    "Assistant of Studio Lumen. Customer: Ana. Now: Monday 13 May 2024, 11:05.\nMon-Fri 9-18\n\nCut £48"
+    "\n\nAnswer in English."
+)
 
 
 def tracker_events(name: str) -> list:
@@ -172,3 +180,32 @@ def test_business_time_is_local_to_the_business_and_utc_when_the_zone_is_unknown
 
     assert business_time(timestamp, "Europe/London").strftime("%Y-%m-%d %H:%M %z") == "2024-05-13 11:05 +0100"
     assert business_time(timestamp, "Mars/Olympus").strftime("%Y-%m-%d %H:%M %z") == "2024-05-13 10:05 +0000"
+
+
+@pytest.mark.parametrize(
+    "language, last_line", [("en", "Answer in English."), ("pt-BR", "Answer in Brazilian Portuguese.")]
+)
+def test_the_system_prompt_ends_with_the_language_to_answer_in(language, last_line):
+    turns = [ConversationTurn(CUSTOMER, "vcs fazem luzes?")]
+
+    system, question = build_messages(KNOWLEDGE, turns, "Bruna", NOW, language=language)
+
+    assert system["content"].endswith("Cut £48\n\n" + last_line)
+    assert question == {"role": "user", "content": "vcs fazem luzes?"}
+
+
+def test_every_supported_language_has_one_model_instruction():
+    assert set(LANGUAGE_INSTRUCTIONS) == set(SUPPORTED_LANGUAGES)
+    assert [language_instruction(language) for language in SUPPORTED_LANGUAGES] == [
+        "Answer in English.", "Answer in Brazilian Portuguese."
+    ]
+    with pytest.raises(ValueError, match="'fr'"):
+        language_instruction("fr")
+
+
+@pytest.mark.parametrize(
+    "slot, default, language",
+    [("pt-BR", "en", "pt-BR"), ("en", "pt-BR", "en"), (None, "pt-BR", "pt-BR"), ("klingon", "en", "en")],
+)
+def test_the_conversation_language_falls_back_to_the_default_until_known(slot, default, language):
+    assert conversation_language(slot, default) == language
