@@ -56,6 +56,8 @@ _NEXT_WEEK = r"(?:pr[óo]xima\s+semana|semana\s+que\s+vem)"
 # "sexta da semana que vem": that weekday in the next (Monday-first) week, not its next occurrence.
 _WEEKDAY_OF_NEXT_WEEK = re.compile(rf"\b(?P<day>{_PT_WEEKDAY})\s+(?:da|na|de)\s+{_NEXT_WEEK}")
 _REWRITES = (
+    # ISO 8601 local date-time, as the model's schedule_appointment tool gives it ("2024-05-17T10:00")
+    (re.compile(r"\b(\d{4}-\d{1,2}-\d{1,2})t(\d{1,2}:\d{2})(?::\d{2}(?:\.\d+)?)?(?![\w+\-:])"), r"\1 \2"),
     (re.compile(r"(?<=\d)\s*[º°]"), ""),  # 1º de dezembro
     (re.compile(r"\bdia\s+primeiro\b|\bprimeiro(?=\s+de\s+(?:jan|fev|mar|abr|mai|jun|jul|ago|set|out|nov|dez))"),
      "dia 1"),

@@ -84,6 +84,14 @@ def test_a_readable_open_time_is_kept_with_its_display_and_timestamp():
     assert slots["appointment_starts_at"] == dt.datetime(2024, 5, 14, 15, 0, tzinfo=dt.timezone.utc).timestamp()
 
 
+def test_the_time_the_model_passes_on_is_read():
+    """The AI's schedule_appointment tool fills the slot with an ISO 8601 local date-time."""
+    dispatcher = CollectingDispatcher()
+    slots = validator().validate_appointment_time("2024-05-17T10:00", dispatcher, tracker(), {})
+    assert dispatcher.messages == []
+    assert slots["appointment_starts_at"] == dt.datetime(2024, 5, 17, 10, 0, tzinfo=dt.timezone.utc).timestamp()
+
+
 def test_each_problem_is_reasked_with_its_own_reason_in_words():
     cases = {
         "yesterday at 2pm": (

@@ -86,6 +86,7 @@ PHRASINGS = [
     ("12/12 às 10h", OK, at(12, 12, 10)),
     ("12/03 às 10", OK, at(3, 12, 10, year=2027)),
     ("terça 01/12 às 10h", OK, at(12, 1, 10)),
+    ("2026-12-01T10:00", OK, at(12, 1, 10)),  # what the model's schedule_appointment tool passes on
     # a time alone: today, or tomorrow once that moment has gone (as "at 3pm" in English)
     ("às 15h", OK, at(11, 25, 15)),
     ("as 15h", OK, at(11, 25, 15)),

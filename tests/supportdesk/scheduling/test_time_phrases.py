@@ -33,6 +33,9 @@ WEDNESDAY = dt.date(2026, 11, 25)
         ("o primeiro horário", "o primeiro horário"),
         ("sexta da semana que vem", "2026-12-04"),
         ("domingo da próxima semana", "2026-12-06"),
+        ("2024-05-17T10:00", "2024-05-17 10:00"),
+        ("2024-05-17T10:00:00", "2024-05-17 10:00"),
+        ("2024-05-17T10:00:00+01:00", "2024-05-17t10:00:00+01:00"),  # an offset is not ours to drop
         ("tmrw at 3", "tomorrow at 3"),
         ("day after tomorrow", "in 2 days"),
     ],
