@@ -1,6 +1,6 @@
 """The words customers use for dates and times, in English and Brazilian Portuguese, as WhatsApp spells them.
 
-`normalise()` rewrites the spellings people type ("amnh", "dps de amanha", "seg q vem", "ás 3 e meia")
+`normalise()` rewrites what people type ("amnh", "dps de amanha", "seg q vem", "ás 3 e meia", "dez da manhã")
 into the forms `appointment_time` and dateparser read; the patterns below find the time of day, the
 part of the day and the day. Each conversation language has a `TimeReading` (`READINGS`): the order
 dateparser tries its languages in, how numeric dates are read, and whether a part of the day alone
@@ -55,6 +55,14 @@ _PT_WEEKDAY = "|".join(sorted(WEEKDAY_INDEX, key=len, reverse=True))
 _NEXT_WEEK = r"(?:pr[óo]xima\s+semana|semana\s+que\s+vem)"
 # "sexta da semana que vem": that weekday in the next (Monday-first) week, not its next occurrence.
 _WEEKDAY_OF_NEXT_WEEK = re.compile(rf"\b(?P<day>{_PT_WEEKDAY})\s+(?:da|na|de)\s+{_NEXT_WEEK}")
+_HOUR_WORDS = {"uma": 1, "duas": 2, "dois": 2, "três": 3, "tres": 3, "quatro": 4, "cinco": 5, "seis": 6, "sete": 7,
+               "oito": 8, "nove": 9, "dez": 10, "onze": 11, "doze": 12}
+# An hour in words where it can only be an hour: "às três", "dez da manhã", "duas horas" ("dez" alone is December).
+_HOUR_IN_WORDS = re.compile(
+    rf"(?:\b(?P<prep>às|as|ás)\s+)?\b(?P<word>{'|'.join(_HOUR_WORDS)})\b"
+    r"(?(prep)|(?=\s+(?:e\s+meia\b|horas?\b|d[ae]\s+(?:manh|tarde|noite))))"
+)
+_DAY_IN_WORDS = re.compile(rf"\bdia\s+(?P<word>{'|'.join(_HOUR_WORDS)})\b")  # "dia dez" is the 10th
 _REWRITES = (
     # ISO 8601 local date-time, as the model's schedule_appointment tool gives it ("2024-05-17T10:00")
     (re.compile(r"\b(\d{4}-\d{1,2}-\d{1,2})t(\d{1,2}:\d{2})(?::\d{2}(?:\.\d+)?)?(?![\w+\-:])"), r"\1 \2"),
@@ -72,6 +80,7 @@ _REWRITES = (
     (re.compile(r"\bmeio[- ]?dia\s+e\s+meia\b"), "12:30"),
     (re.compile(r"\bmeiodia\b"), "meio-dia"),
     (re.compile(r"(?<![\d:/.])(\d{1,2})\s*(?:h|hs|horas?)?\s+e\s+meia\b"), r"\1:30"),
+    (re.compile(r"(?<![\d:/.])(\d{1,2})\s*(?:h|hs|horas?)?\s+e\s+quinze\b"), r"\1:15"),
     (re.compile(r"\b(às|as|ás)\s+(\d{1,2})\s*(?:h|hs|horas?)?\s+e\s+(\d{2})\b"), r"\1 \2:\3"),
     (re.compile(r"\bás\b"), "às"),
     (re.compile(r"(?<!\w)á(?=\s+(?:tarde|noite)\b)"), "à"),
@@ -122,6 +131,8 @@ FILLER = re.compile(r"[\s,.;:!?]+|\b(?:at|on|às|as|de|do|da|no|na|para|for|dia|
 def normalise(text: str, today: dt.date) -> str:
     """Lower case, single spaces, and the customers' spellings rewritten into the forms the parser reads."""
     cleaned = " ".join(unicodedata.normalize("NFC", text or "").lower().split())
+    cleaned = _DAY_IN_WORDS.sub(lambda match: f"dia {_HOUR_WORDS[match['word']]}", cleaned)
+    cleaned = _HOUR_IN_WORDS.sub(lambda match: f"{match['prep'] or ''} {_HOUR_WORDS[match['word']]}", cleaned)
     for pattern, replacement in _REWRITES:
         cleaned = pattern.sub(replacement, cleaned)
     cleaned = _WEEKDAY_OF_NEXT_WEEK.sub(lambda match: _next_week_date(match["day"], today), cleaned)
