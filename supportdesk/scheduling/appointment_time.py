@@ -118,7 +118,7 @@ def parse_appointment_time(
         day = asked_day
     if clock is None and period is None:
         return _judge_day(day, local_now, hours, min_lead) if day else TimeParse(TimeOutcome.INVALID)
-    if clock is None and reading.part_of_day_needs_time:
+    if clock is None:  # "monday morning", "à tarde": ask for the hour rather than guess one
         return _judge_part_of_day(day, period, local_now, hours, min_lead)
     when = _combine(day or local_now.date(), clock, period, hours)
     if day is None and _utc(when) <= _utc(local_now):

@@ -24,15 +24,13 @@ class TimeReading:
 
     languages: Tuple[str, ...]
     date_order: str = "DMY"  # "12/03" is 12 March for every customer, as the parser always read it
-    part_of_day_needs_time: bool = False  # True: "de manhã" alone asks for the hour instead of picking one
 
 
 ENGLISH, PORTUGUESE = SUPPORTED_LANGUAGES
-# English keeps its tested rule (a part of the day picks a representative hour, "monday morning" is 09:00);
-# issue 13 asks Portuguese conversations to ask for the hour instead ("segunda de manhã": que horas?).
+# A part of the day alone ("monday morning", "segunda de manhã") never picks an hour: the form asks for it.
 READINGS: Dict[str, TimeReading] = {
     ENGLISH: TimeReading(languages=("en", "pt")),
-    PORTUGUESE: TimeReading(languages=("pt", "en"), part_of_day_needs_time=True),
+    PORTUGUESE: TimeReading(languages=("pt", "en")),
 }
 
 

@@ -141,7 +141,7 @@ def test_the_time_is_read_and_worded_in_the_conversation_language(portuguese_wor
     [
         ("pt-BR", "sexta de manhã", {"appointment_day": "sexta-feira, 17 de maio"}),
         ("pt-BR", "sábado às 10h", {"business_hours": "de segunda-feira a sexta-feira, das 09:00 às 18:00"}),
-        ("en", "friday morning", None),  # English reads a part of the day as an hour: no re-ask
+        ("en", "friday morning", {"appointment_day": "Friday 17 May"}),  # a part of the day asks the hour
         ("en", "friday", {"appointment_day": "Friday 17 May"}),
     ],
 )
@@ -204,7 +204,7 @@ async def test_the_opening_message_prefills_the_time_only_when_it_reads_as_one()
 @pytest.mark.parametrize(
     "language, text, prefilled",
     [("pt-BR", "pode ser amanhã às 15h?", True), ("pt-BR", "quero marcar pra amanhã de manhã", False),
-     ("en", "can i come tomorrow morning?", True)],
+     ("en", "can i come tomorrow morning?", False), ("en", "can i come tomorrow at 10am?", True)],
 )
 async def test_the_opening_message_is_read_in_the_conversation_language(language, text, prefilled):
     opening = tracker({"language": language}, text=text)

@@ -30,7 +30,7 @@ PHRASINGS = [
     ("tmrw 3pm", OK, at(11, 26, 15)),
     ("tomorrow 3", OK, at(11, 26, 15)),
     ("tomorrow 15:00", OK, at(11, 26, 15)),
-    ("next monday morning", OK, at(11, 30, 9)),
+    ("next monday morning", NEEDS_TIME, at(11, 30)),
     ("thursday 2pm", OK, at(11, 26, 14)),
     ("thursday 10", OK, at(11, 26, 10)),
     ("next friday at 10:30", OK, at(11, 27, 10, 30)),
@@ -44,9 +44,9 @@ PHRASINGS = [
     ("in 3 days at 10am", OK, at(11, 28, 10)),
     ("in 2 hours", OK, at(11, 25, 12)),
     ("in half an hour", OK, at(11, 25, 10, 30)),
-    ("tomorrow afternoon", OK, at(11, 26, 14)),
-    ("tomorrow morning", OK, at(11, 26, 9)),
-    ("this afternoon", OK, at(11, 25, 14)),
+    ("tomorrow afternoon", NEEDS_TIME, at(11, 26)),
+    ("tomorrow morning", NEEDS_TIME, at(11, 26)),
+    ("this afternoon", NEEDS_TIME, at(11, 25)),
     ("3 in the afternoon", OK, at(11, 25, 15)),
     ("at 3", OK, at(11, 25, 15)),
     ("3pm", OK, at(11, 25, 15)),
@@ -63,8 +63,8 @@ PHRASINGS = [
     ("próxima segunda feira às 14h30", OK, at(11, 30, 14, 30)),
     ("pode ser sexta às 10 horas?", OK, at(11, 27, 10)),
     ("depois de amanhã às 10", OK, at(11, 27, 10)),
-    ("amanhã de manhã", OK, at(11, 26, 9)),
-    ("amanhã à tarde", OK, at(11, 26, 14)),
+    ("amanhã de manhã", NEEDS_TIME, at(11, 26)),
+    ("amanhã à tarde", NEEDS_TIME, at(11, 26)),
     ("hoje às 17h", OK, at(11, 25, 17)),
     ("26.11 às 10.30", OK, at(11, 26, 10, 30)),
     ("oi, queria marcar pra amanhã 10h", OK, at(11, 26, 10)),
@@ -193,13 +193,13 @@ def test_afternoon_rule_keeps_a_bare_hour_the_business_is_open_at() -> None:
 
 @pytest.mark.parametrize(
     "spec, outcome, hour",
-    [("mon-fri 10:00-18:00", OK, 10), ("mon-fri 08:30-18:00", OK, 8), ("mon-fri 13:00-20:00", CLOSED, 9)],
+    [("mon-fri 10:00-18:00", NEEDS_TIME, 0), ("mon-fri 08:30-18:00", NEEDS_TIME, 0), ("mon-fri 13:00-20:00", CLOSED, 9)],
 )
-def test_morning_is_the_opening_time_when_it_opens_before_noon(spec: str, outcome: TimeOutcome, hour: int) -> None:
+def test_a_morning_with_open_time_asks_the_hour_and_a_closed_one_is_refused(spec: str, outcome: TimeOutcome, hour: int) -> None:
     hours = parse_business_hours(spec, "UTC")
     result = parse_appointment_time("tomorrow morning", NOW.replace(tzinfo=dt.timezone.utc), hours)
     assert result.outcome is outcome
-    assert (result.when.hour, result.when.minute) == (hour, 30 if hour == 8 else 0)
+    assert (result.when.date(), result.when.hour) == (dt.date(2026, 11, 26), hour)
 
 
 @pytest.mark.parametrize(

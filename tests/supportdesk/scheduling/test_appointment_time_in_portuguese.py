@@ -210,16 +210,16 @@ def test_dateparser_tries_the_conversation_language_first(
 @pytest.mark.parametrize(
     "text, english, portuguese",
     [
-        ("amanhã de manhã", (OK, at(11, 26, 9)), (NEEDS_TIME, at(11, 26))),
-        ("amanhã à tarde", (OK, at(11, 26, 14)), (NEEDS_TIME, at(11, 26))),
-        ("tomorrow morning", (OK, at(11, 26, 9)), (NEEDS_TIME, at(11, 26))),
+        ("amanhã de manhã", (NEEDS_TIME, at(11, 26)), (NEEDS_TIME, at(11, 26))),
+        ("amanhã à tarde", (NEEDS_TIME, at(11, 26)), (NEEDS_TIME, at(11, 26))),
+        ("tomorrow morning", (NEEDS_TIME, at(11, 26)), (NEEDS_TIME, at(11, 26))),
         ("amanhã às 15h", (OK, at(11, 26, 15)), (OK, at(11, 26, 15))),
     ],
 )
-def test_a_part_of_the_day_alone_is_an_hour_in_english_and_a_question_in_portuguese(
+def test_a_part_of_the_day_alone_asks_for_the_hour_in_both_languages(
     text: str, english: tuple, portuguese: tuple
 ) -> None:
-    """English keeps its tested rule (a representative hour); a Portuguese conversation is asked the hour."""
+    """"monday morning" once became 09:00 without a word; now every language asks for the hour."""
     hours = parse_business_hours(WEEKDAYS_AND_SATURDAY, "UTC")
     now = NOW.replace(tzinfo=dt.timezone.utc)
     for language, (outcome, local) in (("en", english), ("pt-BR", portuguese)):
@@ -262,7 +262,7 @@ def test_a_part_of_the_day_is_asked_about_only_while_it_has_bookable_time(
         ("10am", "en", OK, at(11, 27, 10)),
         ("at 3", "en", OK, at(11, 27, 15)),
         ("10", "en", OK, at(11, 27, 10)),
-        ("in the morning", "en", OK, at(11, 27, 9)),
+        ("in the morning", "en", NEEDS_TIME, at(11, 27)),
     ],
 )
 def test_an_hour_answering_needs_time_falls_on_the_day_asked_about(

@@ -56,7 +56,7 @@ def test_spellings_are_rewritten_into_what_the_parser_reads(text: str, normalise
     "language, reading",
     [
         ("en", TimeReading(languages=("en", "pt"))),
-        ("pt-BR", TimeReading(languages=("pt", "en"), part_of_day_needs_time=True)),
+        ("pt-BR", TimeReading(languages=("pt", "en"))),
         (None, TimeReading(languages=("en", "pt"))),
         ("fr", TimeReading(languages=("en", "pt"))),
     ],
