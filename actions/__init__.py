@@ -5,6 +5,7 @@ from sanic.exceptions import SanicException
 
 from supportdesk.knowledge.openai_answers import close_openai_answers
 from supportdesk.platform.action_server import require_action_token
+from supportdesk.platform.http_errors import serve_json_errors_at_start
 from supportdesk.platform.settings import get_settings
 from supportdesk.platform.structured_logging import configure_logging
 
@@ -19,6 +20,7 @@ async def _close_clients(*_: object) -> None:
 def serve_on(app: Sanic) -> None:
     """Set up rasa-sdk's server for this package: only Rasa's calls (with the token), clients closed at the end."""
     require_action_token(app)
+    serve_json_errors_at_start(app)  # a failing action is a 500 with our body, never the request echoed; logs masked
     app.register_listener(_close_clients, "after_server_stop")
 
 

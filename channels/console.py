@@ -9,7 +9,6 @@ to this service's own `/webhooks/whatsapp/webhook` and reads what the outbox sen
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
 from pathlib import Path, PurePosixPath
@@ -107,7 +106,7 @@ class ConsoleInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Inbox, simulator page and simulator API routes."""
-        console = Blueprint(f"console_{uuid.uuid4().hex[:8]}", __name__)
+        console = http_errors.ChannelBlueprint(f"console_{uuid.uuid4().hex[:8]}", SECURITY_HEADERS)
 
         @console.route("/", methods=["GET", "HEAD"])
         async def inbox(_: Request) -> HTTPResponse:
@@ -156,14 +155,11 @@ class ConsoleInput(InputChannel):
         if len(body) > MAX_BODY_BYTES:
             return error_response(413, "payload_too_large", "The body is larger than 64 KiB.")
         try:
-            data = json.loads(body or b"{}")
-            if not isinstance(data, dict):
-                raise ValueError("not an object")
-            message = simulator.parse_customer_message(data)
+            message = simulator.parse_customer_message(http_errors.json_object(body))
         except simulator.InvalidSimulatorMessage as invalid:
             return error_response(400, invalid.code, str(invalid))
-        except (ValueError, UnicodeDecodeError):
-            return error_response(400, "malformed_json", "The body must be a JSON object.")
+        except http_errors.MalformedJson as malformed:
+            return error_response(400, "malformed_json", str(malformed))
         if not settings.whatsapp_app_secret:
             return error_response(503, "no_app_secret", "WHATSAPP_APP_SECRET is not set, so no webhook can be signed.")
         wamid = simulator.new_wamid()

@@ -16,6 +16,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from supportdesk.platform.database import DatabaseUnavailable
+from supportdesk.platform.http_errors import ChannelBlueprint
 from supportdesk.runtime import get_runtime
 
 
@@ -37,7 +38,7 @@ class HealthInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The two probes and the shutdown flag."""
-        health = Blueprint(f"health_{uuid.uuid4().hex[:8]}", __name__)
+        health = ChannelBlueprint(f"health_{uuid.uuid4().hex[:8]}")
 
         @health.route("/live", methods=["GET"])
         async def live(_: Request) -> HTTPResponse:

@@ -44,3 +44,11 @@ async def test_ready_fails_while_the_database_is_down(monkeypatch):
     reset_runtime()
     _, response = await make_app(agent=ReadyAgent()).asgi_client.get("/webhooks/health/ready")
     assert response.status == 503 and response.json["checks"]["database"] is False
+
+
+async def test_the_routers_404_and_405_have_the_error_body():
+    client = make_app().asgi_client
+    _, missing = await client.get("/webhooks/health/nothing")
+    assert missing.status == 404 and missing.json["error"] == "not_found"
+    _, wrong_method = await client.post("/webhooks/health/live")
+    assert (wrong_method.status, wrong_method.json["error"], wrong_method.headers["allow"]) == (405, "method_not_allowed", "GET")
