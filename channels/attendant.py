@@ -12,7 +12,7 @@ import functools
 import json
 import logging
 import uuid
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -24,12 +24,12 @@ from supportdesk.attendant.openapi import openapi_document
 from supportdesk.attendant.tokens import Attendant, TokenRejected, verify_token
 from supportdesk.handoff.desk import AttendantDesk, NotHolder, UnknownConversation
 from supportdesk.handoff.state import ClaimRefused, timeouts_from
-from supportdesk.messaging import outbox, stream_events, tracker_bridge
+from supportdesk.messaging import stream_events, tracker_bridge
 from supportdesk.messaging.conversations import list_conversations, load_conversation
-from supportdesk.messaging.history import UnknownMessage, messages_from_events, page_after, with_delivery, with_pending
+from supportdesk.messaging.history import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, UnknownMessage, delivery_states, history_page, with_delivery
 from supportdesk.messaging.housekeeping import Retention, run_housekeeping_loop
 from supportdesk.platform.database import DatabaseUnavailable
-from supportdesk.platform.http_errors import error_response
+from supportdesk.platform.http_errors import ChannelBlueprint, MalformedJson, error_response, json_object
 from supportdesk.platform.settings import get_settings
 from supportdesk.runtime import get_runtime
 from supportdesk.scheduling import appointments
@@ -46,6 +46,9 @@ APPOINTMENT_ANSWER_RESPONSES = {"confirm": "utter_appointment_confirmed", "decli
 STREAM_POLL_SECONDS = 0.5
 STREAM_HEARTBEAT_SECONDS = 15.0
 TIMER_PERIOD_SECONDS = 5.0
+# Event ids are BIGINTs; 18 digits are more than any stream will reach, and SQLite cannot even
+# compare a number past 2^63 (it raised OverflowError in the middle of an open stream).
+EVENT_ID_MAX_DIGITS = 18
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
 
@@ -65,15 +68,10 @@ def json_body(request: Request) -> Dict[str, Any]:
     body = request.body or b""
     if len(body) > MAX_BODY_BYTES:
         raise ApiError(413, "payload_too_large", "The body is larger than 64 KiB.")
-    if not body.strip():
-        return {}
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "malformed_json", "The body is not valid JSON.") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "malformed_json", "The body must be a JSON object.")
-    return data
+        return json_object(body)
+    except MalformedJson as malformed:
+        raise ApiError(400, "malformed_json", str(malformed)) from None
 
 
 class AttendantInput(InputChannel):
@@ -116,12 +114,7 @@ class AttendantInput(InputChannel):
         async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
             get_runtime().bind_agent(getattr(request.app.ctx, "agent", None))
             try:
-                settings = get_settings()
-                attendant = verify_token(
-                    settings.attendant_jwt_secret,
-                    request.headers.get("Authorization"),
-                    settings.attendant_token_max_hours * 3600,
-                )
+                attendant = _caller(request)
             except TokenRejected as rejected:
                 return error_response(401, "unauthorized", str(rejected))
             try:
@@ -139,7 +132,7 @@ class AttendantInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Every route of the attendant API."""
-        api = Blueprint(f"attendant_api_{uuid.uuid4().hex[:8]}", __name__)
+        api = ChannelBlueprint(f"attendant_api_{uuid.uuid4().hex[:8]}")
         auth = self._authorized
 
         @api.route("/openapi.json", methods=["GET"])
@@ -162,7 +155,7 @@ class AttendantInput(InputChannel):
         @api.route("/conversations", methods=["GET"])
         @auth
         async def conversations(request: Request, attendant: Attendant) -> HTTPResponse:
-            status = request.args.get("status")
+            status = _query(request, "status")
             if status is not None and status not in STATUSES:
                 raise ApiError(400, "invalid_status", f"status must be one of {', '.join(STATUSES)}.")
             database = get_runtime().database
@@ -178,7 +171,7 @@ class AttendantInput(InputChannel):
         @auth
         async def history(request: Request, attendant: Attendant, conversation_id: str) -> HTTPResponse:
             await self._conversation(conversation_id)
-            return response.json({"messages": await self._history(conversation_id, request.args.get("after"))})
+            return response.json(await self._history(conversation_id, request))
 
         @api.route("/conversations/<conversation_id>/messages", methods=["POST"])
         @auth
@@ -227,7 +220,7 @@ class AttendantInput(InputChannel):
         @api.route("/appointments", methods=["GET"])
         @auth
         async def appointment_list(request: Request, attendant: Attendant) -> HTTPResponse:
-            status = request.args.get("status")
+            status = _query(request, "status")
             if status is not None and status not in APPOINTMENT_STATUSES:
                 raise ApiError(400, "invalid_status", f"status must be one of {', '.join(APPOINTMENT_STATUSES)}.")
             database = get_runtime().database
@@ -269,23 +262,21 @@ class AttendantInput(InputChannel):
             raise ApiError(404, "not_found", "No conversation with that id.")
         return found
 
-    async def _history(self, conversation_id: str, after: Optional[str]) -> List[Dict[str, Any]]:
+    async def _history(self, conversation_id: str, request: Request) -> Dict[str, Any]:
+        """One page of history (`limit`, `before`, `after`); merging and paging run in a worker thread."""
+        limit = _page_size(_query(request, "limit"))
+        before, after = request.args.get("before") or None, request.args.get("after") or None
         runtime = get_runtime()
         database = runtime.database
-        pending = await database.run(tracker_bridge.pending_rows, database, conversation_id)
+        pending = await database.run(tracker_bridge.pending_rows, database, conversation_id)  # before the tracker
         events = await runtime.tracker_history(conversation_id)
-        messages = with_pending(conversation_id, messages_from_events(conversation_id, events or []), pending)
         try:
-            messages = page_after(messages, after)
-        except UnknownMessage:
-            raise ApiError(400, "unknown_message", "after= names no message of this conversation.") from None
-        rows = await database.run(
-            database.execute,
-            "SELECT id, state, failure_reason FROM outbox_messages WHERE conversation_id = ? AND origin IN ('attendant', 'system')",
-            (conversation_id,),
-        )
-        states = {outbox.message_id_of(row["id"]): {"status": row["state"], "reason": row["failure_reason"]} for row in rows}
-        return with_delivery(messages, states)
+            found = await asyncio.to_thread(history_page, conversation_id, events or [], pending, limit, before, after)
+        except UnknownMessage as unknown:
+            raise ApiError(400, "unknown_message", f"{unknown.parameter}= names no message of this conversation.") from None
+        states = await database.run(delivery_states, database, conversation_id, found.messages)
+        with_delivery(found.messages, states)
+        return found.to_json()
 
     @staticmethod
     def _transition_answer(result: Any, conflict_code: str, conflict_message: str) -> HTTPResponse:
@@ -348,12 +339,32 @@ class AttendantInput(InputChannel):
             raise
 
 
-def _last_event_id(request: Request) -> Optional[int]:
-    raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
+def _page_size(raw: Optional[str]) -> int:
     if raw is None:
-        return None
-    try:
-        return max(int(raw), 0)
-    except ValueError:
-        raise ApiError(400, "invalid_last_event_id", "Last-Event-ID must be an event id from this stream.") from None
+        return DEFAULT_PAGE_SIZE
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4 and 1 <= int(raw) <= MAX_PAGE_SIZE):
+        raise ApiError(400, "invalid_limit", f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.")
+    return int(raw)
+
+
+def _caller(request: Request) -> Attendant:
+    """The attendant of the request's token, or TokenRejected (a header that is not ASCII included)."""
+    settings = get_settings()
+    authorization = request.headers.get("Authorization")
+    if authorization is not None and not authorization.isascii():  # Sanic keeps undecodable bytes as surrogates
+        raise TokenRejected("Authorization must be 'Bearer <token>' in ASCII")
+    return verify_token(settings.attendant_jwt_secret, authorization, settings.attendant_token_max_hours * 3600)
+
+
+def _query(request: Request, name: str) -> Optional[str]:
+    """A query parameter as sent: None when absent, "" when blank (Sanic's `args` drops blank ones)."""
+    return request.get_args(keep_blank_values=True).get(name)
+
+
+def _last_event_id(request: Request) -> Optional[int]:
+    """The event to resume after: the `Last-Event-ID` header, else `last_event_id=`; each must be an id if sent."""
+    given = [raw for raw in (request.headers.get("Last-Event-ID"), _query(request, "last_event_id")) if raw is not None]
+    if any(not (raw.isascii() and raw.isdigit() and len(raw) <= EVENT_ID_MAX_DIGITS) for raw in given):
+        raise ApiError(400, "invalid_last_event_id", "Last-Event-ID must be an event id from this stream.")
+    return int(given[0]) if given else None
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
+from supportdesk.messaging.history import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from supportdesk.whatsapp.limits import TEXT_MAX
 
 BASE_PATH = "/webhooks/attendant"
+EXAMPLE_WA_ID = "16315551181"  # the form of Meta's test numbers; the fuzz run seeds a conversation with it
 
 
 def _ref(name: str) -> Dict[str, str]:
@@ -36,7 +38,7 @@ def _errors(*statuses: int) -> Dict[str, Any]:
 
 def _conversation_id() -> Dict[str, Any]:
     return {"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "string"},
-            "description": "The customer's WhatsApp id (wa_id)"}
+            "description": "The customer's WhatsApp id (wa_id)", "example": EXAMPLE_WA_ID}
 
 
 _SCHEMAS: Dict[str, Any] = {
@@ -75,6 +77,15 @@ _SCHEMAS: Dict[str, Any] = {
             "status_reason": {"type": "string", "nullable": True},
         },
     },
+    "HistoryPage": {
+        "type": "object",
+        "required": ["messages", "next_before", "next_after"],
+        "properties": {
+            "messages": {"type": "array", "items": _ref("Message")},
+            "next_before": {"type": "string", "nullable": True, "description": "before= for older messages; null: none"},
+            "next_after": {"type": "string", "nullable": True, "description": "after= for newer messages; null: none yet"},
+        },
+    },
     "Appointment": {
         "type": "object",
         "properties": {
@@ -89,6 +100,15 @@ _SCHEMAS: Dict[str, Any] = {
             "answered_by": {"type": "string", "nullable": True},
         },
     },
+    "DeviceRegistration": {
+        "type": "object",
+        "required": ["token", "platform"],
+        "properties": {
+            "token": {"type": "string", "minLength": 1, "maxLength": 4096, "pattern": "\\S",
+                      "description": "the FCM registration token (surrounding spaces are dropped)"},
+            "platform": {"type": "string", "enum": ["android", "ios"]},
+        },
+    },
     "Device": {
         "type": "object",
         "required": ["token", "platform"],
@@ -101,13 +121,26 @@ _SCHEMAS: Dict[str, Any] = {
 }
 
 
+_EVENT_ID = {"type": "string", "pattern": "^[0-9]{1,18}$"}
+_STREAM_EVENT = {
+    "type": "object",
+    "required": ["event", "data", "id"],
+    "properties": {
+        "event": {"type": "string", "enum": ["conversation.updated", "message.created", "message.status",
+                                             "appointment.created", "appointment.updated"]},
+        "data": {"type": "string", "description": "the conversation, message (with conversation_id) or appointment as JSON"},
+        "id": {"type": "string", "pattern": "^[0-9]+$", "description": "send it back as Last-Event-ID to resume"},
+    },
+}
+
+
 def _paths() -> Dict[str, Any]:
     conversation_id = _conversation_id()
     return {
         "/devices": {
             "post": {
                 "summary": "Register the caller's device for pushes (idempotent per token)",
-                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Device")}}},
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("DeviceRegistration")}}},
                 "responses": {"201": _json(_ref("Device"), "Registered"), **_errors(400, 413)},
             }
         },
@@ -131,11 +164,19 @@ def _paths() -> Dict[str, Any]:
         },
         "/conversations/{conversation_id}/messages": {
             "get": {
-                "summary": "History in order: customer, assistant and attendant turns",
-                "parameters": [conversation_id, {"name": "after", "in": "query", "required": False,
-                                                  "schema": {"type": "string"}, "description": "a message id"}],
+                "summary": "History a page at a time, oldest first within the page: the newest page by default, "
+                           "the messages right after `after` (up to `before`), or right before `before`",
+                "parameters": [
+                    conversation_id,
+                    {"name": "after", "in": "query", "required": False, "schema": {"type": "string"},
+                     "description": "a message id: the page starts right after it (pass next_after to read on)"},
+                    {"name": "before", "in": "query", "required": False, "schema": {"type": "string"},
+                     "description": "a message id: the page ends right before it (pass next_before to read back)"},
+                    {"name": "limit", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE}},
+                ],
                 "responses": {
-                    "200": _json({"type": "object", "properties": {"messages": {"type": "array", "items": _ref("Message")}}}, "The history"),
+                    "200": _json(_ref("HistoryPage"), "One page of the history"),
                     **_errors(400, 404),
                 },
             },
@@ -144,7 +185,7 @@ def _paths() -> Dict[str, Any]:
                 "parameters": [conversation_id],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["text"],
-                    "properties": {"text": {"type": "string", "minLength": 1, "maxLength": TEXT_MAX}}}}}},
+                    "properties": {"text": {"type": "string", "minLength": 1, "maxLength": TEXT_MAX, "pattern": "\\S"}}}}}},
                 "responses": {
                     "202": _json({"type": "object", "properties": {"id": {"type": "string"}, "message": _ref("Message")}}, "Queued"),
                     **_errors(400, 404, 409, 413),
@@ -170,6 +211,7 @@ def _paths() -> Dict[str, Any]:
                 "summary": "Erase everything kept about the customer: history, tracker, media, appointments, "
                            "events, pushes (admin only); afterwards the conversation is 404",
                 "parameters": [{"name": "customer_id", "in": "path", "required": True, "schema": {"type": "string"},
+                                "example": EXAMPLE_WA_ID,
                                 "description": "The customer's WhatsApp id (wa_id), the conversation id"}],
                 "responses": {"204": {"description": "Erased"}, **_errors(403, 404)},
             }
@@ -189,9 +231,12 @@ def _paths() -> Dict[str, Any]:
             f"/appointments/{{appointment_id}}/{answer}": {
                 "post": {
                     "summary": f"{answer.title()} the request and tell the customer over WhatsApp",
-                    "parameters": [{"name": "appointment_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                    "parameters": [{"name": "appointment_id", "in": "path", "required": True, "schema": {"type": "integer"},
+                                    "example": 1}],
                     "requestBody": {"required": False, "content": {"application/json": {"schema": {
-                        "type": "object", "properties": {"message": {"type": "string", "maxLength": TEXT_MAX}}}}}},
+                        "type": "object", "properties": {"message": {"type": "string", "nullable": True, "maxLength": TEXT_MAX,
+                                                                     "description": "what the customer is told; "
+                                                                                    "default: the standard answer"}}}}}},
                     "responses": {"200": _json(_ref("Appointment"), "Answered"), **_errors(400, 404, 409)},
                 }
             }
@@ -201,9 +246,14 @@ def _paths() -> Dict[str, Any]:
             "get": {
                 "summary": "Server-Sent Events: conversation.updated, message.created, message.status "
                            "(also appointment.created, appointment.updated); resume with Last-Event-ID",
-                "parameters": [{"name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "text/event-stream",
-                                      "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                "parameters": [
+                    {"name": "Last-Event-ID", "in": "header", "required": False, "schema": _EVENT_ID,
+                     "description": "the id of the last event received: the stream resumes after it"},
+                    {"name": "last_event_id", "in": "query", "required": False, "schema": _EVENT_ID,
+                     "description": "the same, for clients that cannot set headers"},
+                ],
+                "responses": {"200": {"description": "The events, as they happen",
+                                      "content": {"text/event-stream": {"schema": _STREAM_EVENT}}},
                               **_errors(400)},
             }
         },

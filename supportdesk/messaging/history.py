@@ -5,23 +5,49 @@ Message ids are stable: a customer turn is its `wamid`; the assistant's replies 
 (`out-<outbox id>`), which is also how their delivery status is found. Attendant and system
 messages sent since the last dialogue turn are not in the tracker yet (`tracker_bridge`
 writes them at the next turn); they are added from the outbox rows, after the tracker's.
+
+The API shows it a page at a time (`history_page`): the newest `limit` messages, or those just
+before `before=` or just after `after=` (message ids), in chronological order, with the ids to
+ask for next. A long history is built in a worker thread, never on the server's event loop.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from supportdesk.messaging.outbox import message_id_of
 from supportdesk.messaging.tracker_bridge import text_of
+from supportdesk.platform.database import Database
 from supportdesk.platform.timestamps import iso_time
 
 ATTENDANT_KEY = "attendant_id"
 MESSAGE_ID_KEY = "message_id"
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 500  # about 450 KB of JSON at most
+_OUTBOX_ID_PREFIX = message_id_of(0).removesuffix("0")
 
 
 class UnknownMessage(LookupError):
-    """`after=` names a message that is not in this conversation."""
+    """`before=` or `after=` names a message that is not in this conversation."""
+
+    def __init__(self, parameter: str, message_id: str) -> None:
+        super().__init__(f"{parameter}={message_id}")
+        self.parameter = parameter
+
+
+@dataclasses.dataclass(frozen=True)
+class HistoryPage:
+    """Some consecutive messages, oldest first, and the cursors to the messages around them."""
+
+    messages: List[Dict[str, Any]]
+    next_before: Optional[str]  # pass as before= for the older messages; None when there are none
+    next_after: Optional[str]  # pass as after= for the newer messages; None when there are none
+
+    def to_json(self) -> Dict[str, Any]:
+        """The API's answer."""
+        return {"messages": self.messages, "next_before": self.next_before, "next_after": self.next_after}
 
 
 def bot_text(event: Mapping[str, Any]) -> str:
@@ -100,14 +126,61 @@ def _message(conversation_id: str, message_id: str, sender: str, text: str, even
     }
 
 
-def page_after(messages: List[Dict[str, Any]], after: Optional[str]) -> List[Dict[str, Any]]:
-    """The messages following the one with id `after` (all of them when `after` is None)."""
-    if not after:
-        return messages
+def page(
+    messages: List[Dict[str, Any]], limit: int = DEFAULT_PAGE_SIZE, before: Optional[str] = None, after: Optional[str] = None
+) -> HistoryPage:
+    """The `limit` messages right after `after=` (then up to `before=`), else the `limit` right before `before=`, else the newest."""
+    start = _position(messages, "after", after) + 1 if after else 0
+    end = _position(messages, "before", before) if before else len(messages)
+    end = max(end, start)
+    if after:
+        end = min(end, start + limit)
+    else:
+        start = max(start, end - limit)
+    chosen = messages[start:end]
+    return HistoryPage(
+        messages=chosen,
+        next_before=chosen[0]["id"] if chosen and start > 0 else None,
+        next_after=chosen[-1]["id"] if chosen and end < len(messages) else None,
+    )
+
+
+def history_page(
+    conversation_id: str,
+    events: Iterable[Mapping[str, Any]],
+    pending: Sequence[Mapping[str, Any]],
+    limit: int = DEFAULT_PAGE_SIZE,
+    before: Optional[str] = None,
+    after: Optional[str] = None,
+) -> HistoryPage:
+    """One page of the conversation: tracker events and pending outbox rows merged, then paged (run it in a thread)."""
+    return page(with_pending(conversation_id, messages_from_events(conversation_id, events), pending), limit, before, after)
+
+
+def delivery_states(database: Database, conversation_id: str, messages: Sequence[Mapping[str, Any]]) -> Dict[str, Dict[str, Any]]:
+    """The delivery state of the attendant and system messages among `messages`, keyed by message id."""
+    outbox_ids = [int(m["id"][len(_OUTBOX_ID_PREFIX) :]) for m in messages if _is_outbox_id(m["id"])]
+    if not outbox_ids:
+        return {}
+    marks = ", ".join("?" for _ in outbox_ids)
+    rows = database.execute(
+        "SELECT id, state, failure_reason FROM outbox_messages "
+        f"WHERE conversation_id = ? AND origin IN ('attendant', 'system') AND id IN ({marks})",
+        (conversation_id, *outbox_ids),
+    )
+    return {message_id_of(row["id"]): {"status": row["state"], "reason": row["failure_reason"]} for row in rows}
+
+
+def _is_outbox_id(message_id: str) -> bool:
+    digits = message_id[len(_OUTBOX_ID_PREFIX) :]
+    return message_id.startswith(_OUTBOX_ID_PREFIX) and digits.isascii() and digits.isdigit() and len(digits) <= 18
+
+
+def _position(messages: Sequence[Mapping[str, Any]], parameter: str, message_id: str) -> int:
     for position, message in enumerate(messages):
-        if message["id"] == after:
-            return messages[position + 1 :]
-    raise UnknownMessage(after)
+        if message["id"] == message_id:
+            return position
+    raise UnknownMessage(parameter, message_id)
 
 
 def with_delivery(messages: List[Dict[str, Any]], states: Mapping[str, Mapping[str, Any]]) -> List[Dict[str, Any]]:

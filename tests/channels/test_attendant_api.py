@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 
 import pytest
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
 from channels.attendant import AttendantInput
@@ -15,6 +20,7 @@ from supportdesk.attendant.tokens import mint_token
 from supportdesk.handoff import state as handoff
 from supportdesk.handoff.desk import AttendantDesk
 from supportdesk.handoff.state import HandoffTimeouts
+from supportdesk.messaging import outbox
 from supportdesk.platform.settings import reset_settings_cache
 from supportdesk.runtime import get_runtime
 from supportdesk.scheduling import appointments
@@ -181,3 +187,163 @@ async def test_claim_timeout_loop_with_a_controllable_clock():
              database.execute("SELECT message FROM outbox_messages WHERE conversation_id = '447700900999' ORDER BY id")]
     assert texts[0].startswith("Still finding someone") and texts[1].startswith("Sorry, nobody")
     assert database.execute("SELECT status FROM conversations WHERE id = '447700900999'")[0]["status"] == "bot"
+
+
+# --- issue 12, item 5: no 500s, the contract's body for every error, no full number in any log line
+
+
+def test_a_non_utf8_authorization_is_401_not_a_traceback(caplog):
+    """Over a real socket Sanic keeps undecodable header bytes as surrogates; PyJWT cannot encode them."""
+    app = Sanic(f"attendant_socket_{next(_apps)}")
+    app.blueprint(AttendantInput(run_timers=False).blueprint(_ignore), url_prefix="/webhooks/attendant")
+    _, response = app.test_client.get("/webhooks/attendant/conversations", headers={"Authorization": b"Bearer \xff\xfe"})
+    assert response.status == 401 and response.json["error"] == "unauthorized"
+    assert [record for record in caplog.records if record.levelno >= logging.ERROR] == []
+
+
+DEEP = b"[" * 20_000 + b"]" * 20_000
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [("/devices", DEEP), ("/devices", b'{"token": "\\ud800", "platform": "ios"}'),
+     ("/devices", b'{"token": "fcm-token-000001", "platform": "ios", "\\udfff": 1}'),
+     (f"/conversations/{CUSTOMER}/messages", DEEP), (f"/conversations/{CUSTOMER}/messages", b'{"text": "hi \\ud800"}'),
+     ("/appointments/1/confirm", b'{"message": "\\ud83d"}')],
+)
+async def test_deep_nesting_and_lone_surrogates_are_malformed_json(app, path, body):
+    a_customer_waits()
+    assert (await call(app, "POST", f"/conversations/{CUSTOMER}/claim", auth())).status == 200
+    response = await call(app, "POST", path, auth(), body)
+    assert response.status == 400 and response.json["error"] == "malformed_json"
+
+
+@pytest.mark.parametrize("raw", ["9" * 5000, "9" * 300, str(2**63), "-1", "12a"])
+async def test_an_impossible_last_event_id_is_400_and_logs_no_error(app, caplog, raw):
+    response = await asyncio.wait_for(call(app, "GET", "/stream", {**auth(), "Last-Event-ID": raw}), 30)  # a stream never ends
+    assert response.status == 400 and response.json["error"] == "invalid_last_event_id"
+    assert [record for record in caplog.records if record.levelno >= logging.ERROR] == []
+
+
+async def test_other_scripts_digits_are_no_event_id(app):
+    response = await asyncio.wait_for(call(app, "GET", "/stream?last_event_id=%D9%A1%D9%A2", auth()), 30)  # int() takes "١٢"
+    assert response.status == 400 and response.json["error"] == "invalid_last_event_id"
+
+
+async def test_the_routers_404_and_405_use_the_error_body(app):
+    missing = await call(app, "GET", f"/nothing/{CUSTOMER}", auth())
+    assert missing.status == 404 and missing.json == {"error": "not_found", "message": "Not Found"}
+    wrong_method = await call(app, "DELETE", "/conversations", auth())
+    assert wrong_method.status == 405 and wrong_method.json["error"] == "method_not_allowed"
+    assert wrong_method.headers["allow"] == "GET"
+    _, trace = await app.asgi_client.request("TRACE", f"/webhooks/attendant/conversations/{CUSTOMER}/messages", headers=auth())
+    assert trace.status == 405 and sorted(trace.headers["allow"].split(", ")) == ["GET", "POST"]
+
+
+class EveryLine(logging.Handler):
+    """Keeps every record's text as a handler would write it: message, fields, traceback."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        fields = " ".join(str(value) for value in vars(record).values() if isinstance(value, str))
+        self.lines.append(f"{record.getMessage()} {fields} {record.exc_text or ''}")
+
+
+def test_no_log_line_of_the_server_holds_a_full_number():
+    """Sanic's access line and its error line for a route outside ours (Rasa's API) write full URLs."""
+    lines = EveryLine()
+    logging.getLogger().addHandler(lines)
+    try:
+        app = Sanic(f"attendant_logs_{next(_apps)}")
+        app.blueprint(AttendantInput(run_timers=False).blueprint(_ignore), url_prefix="/webhooks/attendant")
+
+        @app.get("/conversations/<conversation_id>/tracker")
+        async def rasa_route(request, conversation_id):
+            raise RuntimeError(f"no tracker for {conversation_id}")
+
+        app.test_client.get(f"/webhooks/attendant/conversations/{CUSTOMER}", headers=auth())
+        app.test_client.get(f"/conversations/{CUSTOMER}/tracker")
+    finally:
+        logging.getLogger().removeHandler(lines)
+    assert [line for line in lines.lines if CUSTOMER in line] == []
+    assert any("•••••••1181/tracker" in line for line in lines.lines)  # Sanic's error line, masked
+    assert any("/webhooks/attendant/conversations/•••••••1181" in line for line in lines.lines)  # the access line
+
+
+# --- issue 12, item 7: history in pages
+
+
+class TrackerOnlyAgent:
+    """The part of Rasa's Agent the history reads: its tracker store (Rasa's in-memory one)."""
+
+    def __init__(self) -> None:
+        self.tracker_store = InMemoryTrackerStore(Domain.empty())
+
+
+async def a_long_history(customer_turns: int = 350, pending_replies: int = 307) -> list:
+    """Customer turns with two bot replies each in the tracker, then attendant replies not yet in it."""
+    a_customer_waits()
+    agent = TrackerOnlyAgent()
+    events, expected = [], []
+    for turn in range(customer_turns):
+        wamid = f"wamid.{turn:04d}"
+        events += [UserUttered(f"question {turn}", message_id=wamid, timestamp=1_900_000_000.0 + turn),
+                   BotUttered(f"answer {turn}", timestamp=1_900_000_000.1 + turn),
+                   BotUttered(f"more {turn}", timestamp=1_900_000_000.2 + turn)]
+        expected += [wamid, f"{wamid}:0", f"{wamid}:1"]
+    await agent.tracker_store.save(DialogueStateTracker.from_events(CUSTOMER, events))
+    get_runtime().bind_agent(agent)
+    drafts = [outbox.OutboxDraft(CUSTOMER, {"type": "text", "text": {"body": f"reply {n}"}}, "attendant", attendant_id="ana")
+              for n in range(pending_replies)]
+    with get_runtime().database.transaction() as cursor:
+        expected += [outbox.message_id_of(row_id) for row_id in outbox.enqueue(cursor, drafts, 1_900_001_000.0)]
+    return expected
+
+
+async def test_a_long_history_pages_back_from_the_newest_without_gaps_or_repeats(app):
+    expected = await a_long_history()
+    assert len(expected) == 1357
+    newest = await call(app, "GET", f"/conversations/{CUSTOMER}/messages", auth())
+    assert newest.status == 200 and len(newest.json["messages"]) == 100 and newest.json["next_after"] is None
+    pages, cursor = [newest.json["messages"]], newest.json["next_before"]
+    while cursor is not None:
+        older = await call(app, "GET", f"/conversations/{CUSTOMER}/messages?limit=500&before={cursor}", auth())
+        pages.insert(0, older.json["messages"])
+        cursor = older.json["next_before"]
+    assert [message["id"] for page in pages for message in page] == expected
+    assert [len(page) for page in pages] == [257, 500, 500, 100]
+    assert pages[-1][-1] == {**pages[-1][-1], "sender": "attendant", "text": "reply 306", "status": "pending"}
+
+
+async def test_after_pages_forward_in_order_as_before(app):
+    expected = await a_long_history()
+    seen, cursor = [], expected[0]
+    while cursor is not None:
+        newer = await call(app, "GET", f"/conversations/{CUSTOMER}/messages?after={cursor}&limit=300", auth())
+        assert newer.status == 200
+        seen += [message["id"] for message in newer.json["messages"]]
+        cursor = newer.json["next_after"]
+    assert seen == expected[1:]
+    tail = await call(app, "GET", f"/conversations/{CUSTOMER}/messages?after={expected[-3]}", auth())
+    assert [m["id"] for m in tail.json["messages"]] == expected[-2:] and tail.json["next_after"] is None
+
+
+@pytest.mark.parametrize("query, code", [("limit=0", "invalid_limit"), ("limit=501", "invalid_limit"), ("limit=ten", "invalid_limit"),
+                                         ("limit=" + "9" * 5000, "invalid_limit"), ("after=wamid.nope", "unknown_message"),
+                                         ("before=wamid.nope", "unknown_message")])
+async def test_bad_paging_is_400(app, query, code):
+    a_customer_waits()
+    response = await call(app, "GET", f"/conversations/{CUSTOMER}/messages?{query}", auth())
+    assert response.status == 400 and response.json["error"] == code
+
+
+async def test_a_blank_or_second_invalid_parameter_is_not_ignored(app):
+    """Found by the fuzz run: `status=` listed everything, `last_event_id=x` was ignored beside a good header."""
+    for path in ("/conversations?status=", "/appointments?status="):
+        blank = await call(app, "GET", path, auth())
+        assert blank.status == 400 and blank.json["error"] == "invalid_status"
+    both = await asyncio.wait_for(call(app, "GET", "/stream?last_event_id=x", {**auth(), "Last-Event-ID": "5"}), 30)
+    assert both.status == 400 and both.json["error"] == "invalid_last_event_id"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from supportdesk.messaging.history import UnknownMessage, messages_from_events, page_after, with_delivery
+from supportdesk.messaging.history import UnknownMessage, messages_from_events, page, with_delivery
 
 EVENTS = [
     {"event": "action", "name": "action_session_start", "timestamp": 1.0},
@@ -33,13 +33,31 @@ def test_turns_have_stable_ids_and_senders():
     assert all(m["conversation_id"] == "447700900123" for m in messages)
 
 
+def ids(found):
+    return [m["id"] for m in found.messages], found.next_before, found.next_after
+
+
 def test_after_pages_forward_and_rejects_unknown_ids():
     messages = messages_from_events("c", EVENTS)
-    assert [m["id"] for m in page_after(messages, "wamid.B")] == ["out-7", "out-8"]
-    assert page_after(messages, "out-8") == []
-    assert page_after(messages, None) == messages
-    with pytest.raises(UnknownMessage):
-        page_after(messages, "wamid.nope")
+    assert ids(page(messages, after="wamid.B")) == (["out-7", "out-8"], "out-7", None)
+    assert ids(page(messages, after="out-8")) == ([], None, None)
+    assert page(messages).messages == messages
+    with pytest.raises(UnknownMessage) as unknown:
+        page(messages, after="wamid.nope")
+    assert unknown.value.parameter == "after"
+
+
+def test_the_newest_page_comes_first_and_before_pages_back():
+    messages = messages_from_events("c", EVENTS)  # wamid.A, wamid.A:0, wamid.A:1, wamid.B, out-7, out-8
+    assert ids(page(messages, limit=2)) == (["out-7", "out-8"], "out-7", None)
+    assert ids(page(messages, limit=2, before="out-7")) == (["wamid.A:1", "wamid.B"], "wamid.A:1", "wamid.B")
+    assert ids(page(messages, limit=2, before="wamid.A:1")) == (["wamid.A", "wamid.A:0"], None, "wamid.A:0")
+    assert ids(page(messages, limit=2, after="wamid.A")) == (["wamid.A:0", "wamid.A:1"], "wamid.A:0", "wamid.A:1")
+    assert ids(page(messages, limit=9, after="wamid.A", before="out-7")) == (["wamid.A:0", "wamid.A:1", "wamid.B"], "wamid.A:0", "wamid.B")
+    assert ids(page(messages, after="out-7", before="wamid.B")) == ([], None, None)
+    with pytest.raises(UnknownMessage) as unknown:
+        page(messages, before="wamid.nope")
+    assert unknown.value.parameter == "before"
 
 
 def test_delivery_states_are_attached_by_id():
