@@ -51,8 +51,8 @@ _REGEX_FUNCTIONS = {"compile", "search", "match", "fullmatch", "sub", "subn", "s
 # Sentence-like literals that stay in Python, as (module, text); an f-string's values show as `{}`.
 ALLOWED: Set[Tuple[str, str]] = {
     # Protocol text nobody reads as a sentence: Server-Sent Events framing (":" lines are comments) and a header.
-    ("channels/attendant.py", "id: {}\nevent: {}\ndata: {}\n\n"),
-    ("channels/attendant.py", "retry: 3000\n: connected as {}\n\n"),
+    ("channels/attendant/stream.py", "id: {}\nevent: {}\ndata: {}\n\n"),
+    ("channels/attendant/stream.py", "retry: 3000\n: connected as {}\n\n"),
     ("channels/console.py", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                             "connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; "
                             "form-action 'none'; frame-ancestors 'none'"),
