@@ -13,7 +13,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.attendant import appointments, conversations, customers, devices, stream
+from channels.attendant import appointments, conversations, customers, devices, lifecycle, stream, templates
 from channels.attendant.requests import ApiError, Handler, caller
 from supportdesk.attendant.openapi import openapi_document
 from supportdesk.attendant.tokens import TokenRejected
@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 CHANNEL_NAME = "attendant"
 TIMER_PERIOD_SECONDS = 5.0
-ROUTE_MODULES = (devices, conversations, customers, appointments, stream)
+ROUTE_MODULES = (devices, conversations, customers, appointments, stream, templates, lifecycle)
 
 
 class AttendantInput(InputChannel):

@@ -75,6 +75,8 @@ def add_routes(api: Blueprint, channel: AttendantInput) -> None:
             raise ApiError(400, "empty_text", "text must be a non-empty string.")
         if len(text) > MAX_REPLY_CHARS:
             raise ApiError(400, "text_too_long", f"text must be at most {MAX_REPLY_CHARS} characters.")
+        if not (await load_or_404(conversation_id)).window_open():
+            raise ApiError(409, "window_closed", "The 24-hour window is closed; send a template instead.")
         try:
             message = await channel.desk.reply(conversation_id, attendant, text)
         except UnknownConversation:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
+from supportdesk.attendant.openapi_lifecycle import lifecycle_paths
 from supportdesk.messaging.history import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from supportdesk.whatsapp.limits import TEXT_MAX
 
@@ -31,6 +32,7 @@ def _errors(*statuses: int) -> Dict[str, Any]:
         404: "Unknown conversation or appointment",
         409: "Conflict with the current state",
         413: "Body too large",
+        502: "WhatsApp did not answer",
         503: "Database unavailable; retry",
     }
     return {str(status): _json(_ref("Error"), texts[status]) for status in (401, 503, *statuses)}
@@ -59,6 +61,9 @@ _SCHEMAS: Dict[str, Any] = {
             "last_message_preview": {"type": "string", "nullable": True},
             "handoff_reason": {"type": "string", "nullable": True},
             "waiting_since": {"type": "string", "format": "date-time", "nullable": True},
+            "window_open_until": {"type": "string", "format": "date-time", "nullable": True,
+                                  "description": "when the 24-hour window closes; null while closed"},
+            "opted_out": {"type": "boolean", "description": "the customer asked for no more messages"},
         },
     },
     "Message": {
@@ -71,6 +76,7 @@ _SCHEMAS: Dict[str, Any] = {
             "text": {"type": "string"},
             "timestamp": {"type": "string", "format": "date-time"},
             "attendant_id": {"type": "string", "nullable": True},
+            "type": {"type": "string", "description": "template for a template message"},
             "status": {"type": "string", "enum": ["pending", "sending", "sent", "delivered", "read", "failed",
                                                    "suppressed", "logged"],
                        "description": "Delivery state of attendant and system messages"},
@@ -257,6 +263,7 @@ def _paths() -> Dict[str, Any]:
                               **_errors(400)},
             }
         },
+        **lifecycle_paths(_ref, _json, _errors, conversation_id),
         "/openapi.json": {
             "get": {"summary": "This document", "security": [],
                     "responses": {"200": {"description": "OpenAPI 3 document"}}}

@@ -18,7 +18,7 @@ import json
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from supportdesk.messaging.outbox import message_id_of
-from supportdesk.messaging.tracker_bridge import text_of
+from supportdesk.messaging.tracker_bridge import MESSAGE_TYPE_KEY, row_text
 from supportdesk.platform.database import Database
 from supportdesk.platform.timestamps import iso_time
 
@@ -84,6 +84,8 @@ def messages_from_events(conversation_id: str, events: Iterable[Mapping[str, Any
             sender = "attendant" if metadata.get(ATTENDANT_KEY) else "bot"
             message = _message(conversation_id, own_id, sender, bot_text(event), event)
             message["attendant_id"] = metadata.get(ATTENDANT_KEY)
+            if metadata.get(MESSAGE_TYPE_KEY):
+                message["type"] = metadata[MESSAGE_TYPE_KEY]
             messages.append(message)
     return messages
 
@@ -102,14 +104,16 @@ def with_pending(
         if message_id in seen:
             continue
         attendant = row["origin"] == "attendant"
+        kind = json.loads(row["message"]).get("type")
         messages.append(
             {
                 "id": message_id,
                 "conversation_id": conversation_id,
                 "sender": "attendant" if attendant else "bot",
-                "text": text_of(json.loads(row["message"])),
+                "text": row_text(row),
                 "timestamp": iso_time(float(row["created_at"])),
                 "attendant_id": row["attendant_id"] if attendant else None,
+                **({"type": kind} if kind == "template" else {}),
             }
         )
     return messages

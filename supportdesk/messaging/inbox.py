@@ -107,6 +107,23 @@ def _touch_conversation(cursor: Cursor, message: InboundMessage, now: float) -> 
             now,
         ),
     )
+    _reopen_if_closed(cursor, message.customer_id, now)
+
+
+def _reopen_if_closed(cursor: Cursor, conversation_id: str, now: float) -> None:
+    """A resolved (`closed`) conversation is the assistant's again when the customer writes."""
+    from supportdesk.messaging import stream_events
+    from supportdesk.messaging.conversations import COLUMNS, conversation_from_row
+
+    cursor.execute(
+        """UPDATE conversations SET status = 'bot', assigned_to = NULL, assigned_at = NULL,
+               version = version + 1, updated_at = ? WHERE id = ? AND status = 'closed'""",
+        (now, conversation_id),
+    )
+    if cursor.rowcount == 1:
+        row = cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+        data = conversation_from_row(row).to_json()
+        stream_events.publish(cursor, stream_events.CONVERSATION_UPDATED, data, conversation_id)
 
 
 def store_delivery(database: Database, delivery: WebhookDelivery, now: Optional[float] = None) -> StoredDelivery:

@@ -107,7 +107,8 @@ class OutboxSender:
         if row.origin == "bot" and conversation and conversation.bot_is_silent and row.response_name not in HANDOFF_NOTICES:
             await self._finish(row, "suppressed", reason=f"conversation_{conversation.status}")
             return
-        if conversation is None or not conversation.window_open():
+        template = row.message.get("type") == "template"  # the one kind WhatsApp delivers outside the window
+        if conversation is None or not (template or conversation.window_open()):
             await self._finish(row, "failed", reason="window_closed")
             logger.warning("whatsapp.reply.window_closed", extra={"outbox_id": row.id})
             return

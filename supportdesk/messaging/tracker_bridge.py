@@ -28,12 +28,13 @@ from supportdesk.platform.database import Database
 MESSAGE_ID_KEY = "message_id"
 LANGUAGE_SLOT = "language"  # responses choose their variation by it (domain.yml)
 ATTENDANT_KEY = "attendant_id"
+MESSAGE_TYPE_KEY = "message_type"  # set for a template: the history shows `type: template`
 
 
 def pending_rows(database: Database, conversation_id: str) -> List[Dict[str, Any]]:
     """Attendant and system messages of the conversation that the tracker does not have yet."""
     return database.execute(
-        "SELECT id, origin, attendant_id, response_name, message, created_at FROM outbox_messages "
+        "SELECT id, origin, attendant_id, response_name, message, preview, created_at FROM outbox_messages "
         "WHERE conversation_id = ? AND in_tracker = 0 ORDER BY id",
         (conversation_id,),
     )
@@ -58,6 +59,11 @@ def text_of(message: Mapping[str, Any]) -> str:
     return ""
 
 
+def row_text(row: Mapping[str, Any]) -> str:
+    """An outbox row's text; a template keeps the rendered body as its preview (its message has only values)."""
+    return text_of(json.loads(row["message"])) or str(row.get("preview") or "")
+
+
 def utterance_for(row: Mapping[str, Any]) -> BotUttered:
     """An outbox row (attendant or system message) as the bot utterance the tracker keeps."""
     metadata: Dict[str, Any] = {MESSAGE_ID_KEY: message_id_of(int(row["id"]))}
@@ -65,7 +71,9 @@ def utterance_for(row: Mapping[str, Any]) -> BotUttered:
         metadata[ATTENDANT_KEY] = row["attendant_id"]
     elif row["response_name"]:
         metadata["utter_action"] = row["response_name"]
-    return BotUttered(text_of(json.loads(row["message"])), metadata=metadata, timestamp=float(row["created_at"]))
+    if json.loads(row["message"]).get("type") == "template":
+        metadata[MESSAGE_TYPE_KEY] = "template"
+    return BotUttered(row_text(row), metadata=metadata, timestamp=float(row["created_at"]))
 
 
 def resume() -> List[Event]:

@@ -172,6 +172,27 @@ MIGRATIONS: List[Tuple[int, str, List[str]]] = [
         "the language each customer writes in",
         ["ALTER TABLE conversations ADD COLUMN language TEXT"],
     ),
+    (
+        5,
+        "beyond the 24-hour window: opt-out, resolve with a satisfaction answer, appointment reminders",
+        [
+            "ALTER TABLE conversations ADD COLUMN opted_out INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE conversations ADD COLUMN resolved_at {float}",
+            """CREATE TABLE satisfaction (
+                id {pk},
+                conversation_id TEXT NOT NULL,
+                attendant_id TEXT,
+                score INTEGER,
+                asked_at {float} NOT NULL,
+                answered_at {float}
+            )""",
+            "CREATE INDEX satisfaction_open ON satisfaction (conversation_id, answered_at)",
+            # The reminder's due time; NULL once taken (one replica wins the compare-and-set).
+            "ALTER TABLE appointments ADD COLUMN reminder_at {float}",
+            "ALTER TABLE appointments ADD COLUMN reminded_at {float}",
+            "CREATE INDEX appointments_reminder ON appointments (reminder_at)",
+        ],
+    ),
 ]
 
 _DIALECT: Dict[bool, Dict[str, str]] = {

@@ -38,6 +38,7 @@ class Settings:
     whatsapp_access_token: Optional[str] = None
     whatsapp_phone_number_id: Optional[str] = None
     whatsapp_api_url: str = DEFAULT_GRAPH_API_URL
+    whatsapp_business_account_id: Optional[str] = None  # lists message templates; none: no templates
     graph_timeout_seconds: float = 15.0
     graph_max_attempts: int = 5
     graph_backoff_base_seconds: float = 1.0
@@ -75,6 +76,9 @@ class Settings:
     business_hours: str = "mon-fri 09:00-18:00"
     scheduling_handoff: bool = False
     default_language: str = "en"
+    appointment_reminder_hours: float = 24.0
+    appointment_reminder_template: Optional[str] = None  # outside the 24-hour window; none: no reminder then
+    appointment_update_template: Optional[str] = None  # confirm/decline outside the window; none: 409
 
     inbox_retention_days: int = 30
     push_log_retention_days: int = 30
@@ -180,6 +184,7 @@ def load_settings(environ: Optional[Mapping[str, str]] = None, dotenv: Optional[
         whatsapp_access_token=_optional(env, "WHATSAPP_ACCESS_TOKEN"),
         whatsapp_phone_number_id=_optional(env, "WHATSAPP_PHONE_NUMBER_ID"),
         whatsapp_api_url=(_optional(env, "WHATSAPP_API_URL") or DEFAULT_GRAPH_API_URL).rstrip("/"),
+        whatsapp_business_account_id=_optional(env, "WHATSAPP_BUSINESS_ACCOUNT_ID"),
         graph_timeout_seconds=_number(env, "GRAPH_TIMEOUT_SECONDS", defaults.graph_timeout_seconds, float),
         graph_max_attempts=int(_number(env, "GRAPH_MAX_ATTEMPTS", defaults.graph_max_attempts, int)),
         graph_backoff_base_seconds=_number(
@@ -221,6 +226,11 @@ def load_settings(environ: Optional[Mapping[str, str]] = None, dotenv: Optional[
         business_hours=_optional(env, "BUSINESS_HOURS") or defaults.business_hours,
         scheduling_handoff=_flag(env, "SCHEDULING_HANDOFF", defaults.scheduling_handoff),
         default_language=_language(env, "DEFAULT_LANGUAGE", defaults.default_language),
+        appointment_reminder_hours=_positive(
+            env, "APPOINTMENT_REMINDER_HOURS", defaults.appointment_reminder_hours, float
+        ),
+        appointment_reminder_template=_optional(env, "APPOINTMENT_REMINDER_TEMPLATE"),
+        appointment_update_template=_optional(env, "APPOINTMENT_UPDATE_TEMPLATE"),
         inbox_retention_days=_inbox_retention_days(env, defaults.inbox_retention_days),
         push_log_retention_days=int(
             _number(env, "PUSH_LOG_RETENTION_DAYS", defaults.push_log_retention_days, int)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import urllib.parse
 from typing import Any, Dict, List, Optional
 
 import aiohttp
@@ -169,6 +170,14 @@ class GraphApiClient:
         if typing:
             body["typing_indicator"] = {"type": "text"}
         await self._request("POST", self._messages_url, body)
+
+    async def list_templates(self, business_account_id: str, after: Optional[str] = None) -> Dict[str, Any]:
+        """One page of the account's message templates (`data`, `paging`), as Meta answers it."""
+        query = {"fields": "name,language,status,category,components", "limit": "100"}
+        if after:
+            query["after"] = after
+        url = f"{self._base_url}/{business_account_id}/message_templates?{urllib.parse.urlencode(query)}"
+        return await self._request("GET", url, None)
 
     async def _request(
         self, method: str, url: str, body: Optional[Dict[str, Any]], recipient: Optional[str] = None

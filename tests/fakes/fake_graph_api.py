@@ -1,5 +1,6 @@
 """A fake WhatsApp Cloud API (Graph API) on loopback: sends, read receipts, typing, media lookups.
 
+Template listing (`GET /{account}/message_templates`) pages `templates` two at a time.
 Paths are accepted with or without a version segment (`fake.url` or `fake.url + "/v24.0"`).
 Answers have the fixtures' shapes: sends get `{messaging_product, contacts, messages: [{id}]}`
 with unique wamids, read/typing requests `{"success": true}`, media ids the body of
@@ -26,6 +27,8 @@ from tests.fixture_files import fixture_bytes
 FAKE_ACCESS_TOKEN = "EAAGfakegraphtoken0123456789abcdef"
 SEND = "send"  # route key: POST .../messages (sends, read receipts and typing alike)
 MEDIA = "media"  # route key: GET /{media_id}
+TEMPLATES = "templates"  # route key: GET /{business_account_id}/message_templates
+TEMPLATES_PAGE_SIZE = 2  # small, so the fixture's three templates take two pages
 TEXT_MAX = 4096
 THROUGHPUT_LIMIT = 130429
 PAIR_RATE_LIMIT = 131056
@@ -66,11 +69,15 @@ class FakeGraphApi(LoopbackServer):
         self.send_times: List[float] = []
         self.issued: Dict[str, Dict[str, Any]] = {}  # wamid -> the send body it answered
         self._ids = itertools.count(1)
+        # The business's templates, approved or not (Meta lists all; the client keeps the approved).
+        self.templates: List[Dict[str, Any]] = json.loads(fixture_bytes("message_templates_list_response.json"))["data"]
 
     def routes(self, app: web.Application) -> None:
         """With or without a version segment, as the client is configured."""
         app.router.add_post("/{version}/{phone}/messages", self.tracked(self._messages))
         app.router.add_post("/{phone}/messages", self.tracked(self._messages))
+        app.router.add_get("/{version}/{account}/message_templates", self.tracked(self._templates))
+        app.router.add_get("/{account}/message_templates", self.tracked(self._templates))
         app.router.add_get("/{version}/{media}", self.tracked(self._media))
         app.router.add_get("/{media}", self.tracked(self._media))
 
@@ -108,7 +115,15 @@ class FakeGraphApi(LoopbackServer):
     def media_requests(self) -> List[RecordedRequest]:
         """The media lookups received, in order."""
         with self._lock:
-            return [request for request in self.requests if request.method == "GET"]
+            return [
+                request for request in self.requests
+                if request.method == "GET" and not request.path.endswith("/message_templates")
+            ]
+
+    def template_listings(self) -> List[RecordedRequest]:
+        """The template list requests received (one per page), in order."""
+        with self._lock:
+            return [request for request in self.requests if request.path.endswith("/message_templates")]
 
     def wait_for_sends(self, count: int, timeout: float = 15.0) -> List[Dict[str, Any]]:
         """Block until `count` message sends arrived; returns their bodies or raises TimeoutError."""
@@ -169,6 +184,23 @@ class FakeGraphApi(LoopbackServer):
         return web.json_response(
             {"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}], "messages": [{"id": wamid}]}
         )
+
+    async def _templates(self, request: web.Request) -> web.Response:
+        """Meta's paging: `paging.cursors.after` always, `paging.next` only while more pages follow."""
+        await self.record(request)
+        if not self._authorized(request):
+            return web.json_response(TOKEN_ERROR, status=401)
+        scripted = await self._scripted_answer(TEMPLATES)
+        if scripted is not None:
+            return scripted
+        after = request.query.get("after", "c0")
+        start = int(after[1:]) if after[1:].isdigit() else 0
+        page = self.templates[start:start + TEMPLATES_PAGE_SIZE]
+        end = start + len(page)
+        paging: Dict[str, Any] = {"cursors": {"before": f"c{start}", "after": f"c{end}"}}
+        if end < len(self.templates):
+            paging["next"] = f"{request.path}?after=c{end}"
+        return web.json_response({"data": page, "paging": paging})
 
     async def _media(self, request: web.Request) -> web.Response:
         await self.record(request)
