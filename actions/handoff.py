@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from supportdesk.attendant.alerts import DEFAULT_HANDOFF_REASON, courtesy_push, handoff_push, team_text
 from supportdesk.attendant.push import PushSender
 from supportdesk.handoff import state as handoff
+from supportdesk.handoff.summary import summaries_enabled
 from supportdesk.messaging.inbox import has_written
 from supportdesk.platform.redaction import mask_phone
 from supportdesk.platform.responses import get_responses
@@ -107,10 +108,11 @@ class ActionRequestHandoff(Action):
             "handoff.requested",
             extra={"sender": mask_phone(tracker.sender_id), "reason": reason, "queued": result.changed},
         )
-        if result.changed:
+        if result.changed and not summaries_enabled(settings):  # with OpenAI, the push waits for the summary (`handoff.summary`)
             await courtesy_push(  # a failed push is logged and recorded; the customer still hears from us
                 database, lambda: self._push_sender or get_runtime().push_sender, lambda: handoff_push(result.conversation)
             )
+        if result.changed:
             await self._say_holding_message(dispatcher, tracker, settings, database, now)
         return [SlotSet("handoff_reason", None), ConversationPaused()]
 

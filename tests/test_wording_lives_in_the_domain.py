@@ -25,6 +25,7 @@ SCANNED_FOLDERS = ("actions", "channels", "supportdesk")
 # Whole modules written for developers only.
 DEVELOPER_MODULES = {
     "supportdesk/attendant/openapi.py",  # the OpenAPI document describing the attendant API
+    "supportdesk/attendant/openapi_workspace.py",  # its part describing the attendant's workspace
     "supportdesk/platform/schema.py",  # table definitions and the notes of each migration
 }
 # A word: letters (apostrophes and hyphens inside), maybe wrapped in quotes, brackets, *bold* or punctuation.

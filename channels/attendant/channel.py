@@ -13,12 +13,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.attendant import appointments, conversations, customers, devices, lifecycle, stream, templates
+from channels.attendant import appointments, conversations, customers, devices, lifecycle, notes, stream, templates, workspace
 from channels.attendant.requests import ApiError, Handler, caller
 from supportdesk.attendant.openapi import openapi_document
 from supportdesk.attendant.tokens import TokenRejected
 from supportdesk.handoff.desk import AttendantDesk
 from supportdesk.handoff.state import timeouts_from
+from supportdesk.handoff.workspace_loop import run_new_waits_loop
 from supportdesk.messaging.housekeeping import Retention, run_housekeeping_loop
 from supportdesk.platform.database import DatabaseUnavailable
 from supportdesk.platform.http_errors import ChannelBlueprint, error_response
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 CHANNEL_NAME = "attendant"
 TIMER_PERIOD_SECONDS = 5.0
-ROUTE_MODULES = (devices, conversations, customers, appointments, stream, templates, lifecycle)
+ROUTE_MODULES = (devices, conversations, customers, appointments, stream, workspace, notes, templates, lifecycle)
 
 
 class AttendantInput(InputChannel):
@@ -49,6 +50,7 @@ class AttendantInput(InputChannel):
         self._desk: Optional[AttendantDesk] = None
         self._timer_task: Optional[asyncio.Task] = None
         self._housekeeping_task: Optional[asyncio.Task] = None
+        self._new_waits_task: Optional[asyncio.Task] = None
 
     @property
     def desk(self) -> AttendantDesk:
@@ -106,6 +108,9 @@ class AttendantInput(InputChannel):
                 runtime = get_runtime()
                 retention = Retention.from_settings(runtime.settings)
                 self._housekeeping_task = asyncio.create_task(run_housekeeping_loop(runtime.database, retention))
+                self._new_waits_task = asyncio.create_task(
+                    run_new_waits_loop(runtime.database, runtime.tracker_history, runtime.settings, lambda: runtime.push_sender)
+                )
 
         @api.listener("before_server_stop")
         async def stop_timers(_: Any, __: Any) -> None:
@@ -113,5 +118,7 @@ class AttendantInput(InputChannel):
                 self._timer_task.cancel()
             if self._housekeeping_task is not None:
                 self._housekeeping_task.cancel()
+            if self._new_waits_task is not None:
+                self._new_waits_task.cancel()
 
         return api

@@ -10,12 +10,16 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.attendant.requests import ApiError, json_body, one_of, query
+from supportdesk.attendant.conversation_pages import DEFAULT_LIMIT as DEFAULT_LIST_LIMIT
+from supportdesk.attendant.conversation_pages import MAX_LIMIT as MAX_LIST_LIMIT
+from supportdesk.attendant.conversation_pages import InvalidCursor, conversation_page
+from supportdesk.attendant.notes import history_page_with_notes, notes_of
 from supportdesk.attendant.tokens import Attendant
 from supportdesk.handoff.desk import NotHolder, UnknownConversation
 from supportdesk.handoff.state import ClaimRefused, TransitionResult
 from supportdesk.messaging import tracker_bridge
-from supportdesk.messaging.conversations import Conversation, list_conversations, load_conversation
-from supportdesk.messaging.history import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, UnknownMessage, delivery_states, history_page, with_delivery
+from supportdesk.messaging.conversations import Conversation, load_conversation
+from supportdesk.messaging.history import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, UnknownMessage, delivery_states, with_delivery
 from supportdesk.platform.http_errors import error_response
 from supportdesk.runtime import get_runtime
 from supportdesk.whatsapp.limits import TEXT_MAX as MAX_REPLY_CHARS
@@ -52,9 +56,14 @@ def add_routes(api: Blueprint, channel: AttendantInput) -> None:
     @auth
     async def conversations(request: Request, attendant: Attendant) -> HTTPResponse:
         status = one_of(request, "status", STATUSES)
+        assigned_to = attendant.id if one_of(request, "assigned", ("me",)) else None
+        limit = _whole_number(query(request, "limit"), "limit", DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT)
         database = get_runtime().database
-        found = await database.run(list_conversations, database, status)
-        return response.json({"conversations": [conversation.to_json() for conversation in found]})
+        try:
+            found = await database.run(conversation_page, database, status, assigned_to, limit, query(request, "before"))
+        except InvalidCursor:
+            raise ApiError(400, "invalid_before", "before must be a next_before value from this list.") from None
+        return response.json(found.to_json())
 
     @api.route("/conversations/<conversation_id>", methods=["GET"])
     @auth
@@ -106,8 +115,11 @@ async def _history(conversation_id: str, request: Request) -> Dict[str, Any]:
     database = runtime.database
     pending = await database.run(tracker_bridge.pending_rows, database, conversation_id)  # before the tracker
     events = await runtime.tracker_history(conversation_id)
+    notes = await database.run(notes_of, database, conversation_id)
     try:
-        found = await asyncio.to_thread(history_page, conversation_id, events or [], pending, limit, before, after)
+        found = await asyncio.to_thread(
+            history_page_with_notes, conversation_id, events or [], pending, notes, limit, before, after
+        )
     except UnknownMessage as unknown:
         raise ApiError(400, "unknown_message", f"{unknown.parameter}= names no message of this conversation.") from None
     states = await database.run(delivery_states, database, conversation_id, found.messages)
@@ -116,8 +128,13 @@ async def _history(conversation_id: str, request: Request) -> Dict[str, Any]:
 
 
 def _page_size(raw: Optional[str]) -> int:
+    return _whole_number(raw, "limit", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+def _whole_number(raw: Optional[str], name: str, default: int, maximum: int) -> int:
+    """A query parameter from 1 to `maximum` (`default` when absent), or 400 `invalid_<name>`."""
     if raw is None:
-        return DEFAULT_PAGE_SIZE
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4 and 1 <= int(raw) <= MAX_PAGE_SIZE):
-        raise ApiError(400, "invalid_limit", f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.")
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4 and 1 <= int(raw) <= maximum):
+        raise ApiError(400, f"invalid_{name}", f"{name} must be a whole number from 1 to {maximum}.")
     return int(raw)

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
+from supportdesk.attendant.conversation_pages import DEFAULT_LIMIT as DEFAULT_LIST_LIMIT
+from supportdesk.attendant.conversation_pages import MAX_LIMIT as MAX_LIST_LIMIT
 from supportdesk.attendant.openapi_lifecycle import lifecycle_paths
+from supportdesk.attendant.openapi_workspace import workspace_paths
 from supportdesk.messaging.history import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from supportdesk.whatsapp.limits import TEXT_MAX
 
@@ -61,6 +64,7 @@ _SCHEMAS: Dict[str, Any] = {
             "last_message_preview": {"type": "string", "nullable": True},
             "handoff_reason": {"type": "string", "nullable": True},
             "waiting_since": {"type": "string", "format": "date-time", "nullable": True},
+            "summary": {"type": "string", "nullable": True, "description": "the AI's summary of a waiting customer's need"},
             "window_open_until": {"type": "string", "format": "date-time", "nullable": True,
                                   "description": "when the 24-hour window closes; null while closed"},
             "opted_out": {"type": "boolean", "description": "the customer asked for no more messages"},
@@ -72,7 +76,7 @@ _SCHEMAS: Dict[str, Any] = {
         "properties": {
             "id": {"type": "string", "description": "wamid, <wamid>:<n> for the assistant's replies, out-<n> for ours"},
             "conversation_id": {"type": "string"},
-            "sender": {"type": "string", "enum": ["customer", "bot", "attendant"]},
+            "sender": {"type": "string", "enum": ["customer", "bot", "attendant", "note"]},
             "text": {"type": "string"},
             "timestamp": {"type": "string", "format": "date-time"},
             "attendant_id": {"type": "string", "nullable": True},
@@ -154,9 +158,19 @@ def _paths() -> Dict[str, Any]:
             "get": {
                 "summary": "Conversations, newest activity first",
                 "parameters": [{"name": "status", "in": "query", "required": False,
-                                "schema": {"type": "string", "enum": ["bot", "waiting", "human", "closed"]}}],
+                                "schema": {"type": "string", "enum": ["bot", "waiting", "human", "closed"]}},
+                               {"name": "assigned", "in": "query", "required": False,
+                                "schema": {"type": "string", "enum": ["me"]}, "description": "only the caller's"},
+                               {"name": "limit", "in": "query", "required": False, "schema": {
+                                   "type": "integer", "minimum": 1, "maximum": MAX_LIST_LIMIT, "default": DEFAULT_LIST_LIMIT}},
+                               {"name": "before", "in": "query", "required": False,
+                                "schema": {"type": "string", "pattern": "^[0-9]{1,12}(\\.[0-9]{1,20})?~.{1,200}$"},
+                                "description": "next_before of the previous page"}],
                 "responses": {
-                    "200": _json({"type": "object", "properties": {"conversations": {"type": "array", "items": _ref("Conversation")}}}, "The list"),
+                    "200": _json({"type": "object", "properties": {
+                        "conversations": {"type": "array", "items": _ref("Conversation")},
+                        "next_before": {"type": "string", "nullable": True, "description": "before= for the next page"}}},
+                        "The list"),
                     **_errors(400),
                 },
             }
@@ -263,6 +277,7 @@ def _paths() -> Dict[str, Any]:
                               **_errors(400)},
             }
         },
+        **workspace_paths(_ref, _json, _errors, conversation_id),
         **lifecycle_paths(_ref, _json, _errors, conversation_id),
         "/openapi.json": {
             "get": {"summary": "This document", "security": [],

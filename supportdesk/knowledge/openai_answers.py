@@ -192,23 +192,28 @@ class OpenAiAnswers:
             )
         return self._client
 
-    async def _complete(self, messages: Sequence[Mapping[str, Any]]) -> ChatCompletion:
+    async def _complete(self, messages: Sequence[Mapping[str, Any]], tools: bool, max_tokens: Optional[int]) -> ChatCompletion:
+        extra: Dict[str, Any] = {"tools": TOOLS, "tool_choice": "auto"} if tools else {}
         return await self._openai().chat.completions.create(
             model=self._settings.openai_model,
             messages=list(messages),
-            tools=TOOLS,
-            tool_choice="auto",
             temperature=self._settings.openai_temperature,
-            max_tokens=self._settings.openai_max_tokens,
+            max_tokens=max_tokens or self._settings.openai_max_tokens,
+            **extra,
         )
 
-    async def answer(self, messages: Sequence[Mapping[str, Any]]) -> AiOutcome:
-        """Ask the model with `messages` (from `ai_prompt.build_messages`); never raises."""
+    async def answer(
+        self, messages: Sequence[Mapping[str, Any]], tools: bool = True, max_tokens: Optional[int] = None
+    ) -> AiOutcome:
+        """Ask the model with `messages` (from `ai_prompt.build_messages`); never raises.
+
+        Summaries and drafts pass `tools=False` (text only) and their own `max_tokens` bound.
+        """
         if not self.configured:
             return AiOutcome.unavailable("no_api_key")
         for attempt in (1, 2):
             try:
-                return outcome_from_completion(await self._complete(messages))
+                return outcome_from_completion(await self._complete(messages, tools, max_tokens))
             except openai.OpenAIError as error:
                 fields = _error_fields(error)
                 if _is_transient(error) and attempt == 1:

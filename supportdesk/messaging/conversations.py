@@ -31,6 +31,7 @@ class Conversation:
     assigned_at: Optional[float] = None
     language: Optional[str] = None  # `en` or `pt-BR`; None until the customer's first message is read
     opted_out: bool = False  # the customer wrote STOP/PARAR: no template or reminder until START/VOLTAR
+    summary: Optional[str] = None  # the AI's summary of what a waiting customer needs; None without OpenAI
 
     def window_open(self, now: Optional[float] = None) -> bool:
         """True while free-form messages may be sent (24 h since the customer last wrote)."""
@@ -58,6 +59,7 @@ class Conversation:
             "language": self.language,
             "window_open_until": self.window_open_until(),
             "opted_out": self.opted_out,
+            "summary": self.summary,
         }
 
     def window_open_until(self, now: Optional[float] = None) -> Optional[str]:
@@ -70,7 +72,7 @@ class Conversation:
 
 COLUMNS = (
     "id, status, customer_name, assigned_to, handoff_reason, version, last_inbound_at, last_message_at, "
-    "last_message_preview, window_closed, waiting_since, assigned_at, language, opted_out"
+    "last_message_preview, window_closed, waiting_since, assigned_at, language, opted_out, summary"
 )
 
 

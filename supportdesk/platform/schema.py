@@ -193,6 +193,30 @@ MIGRATIONS: List[Tuple[int, str, List[str]]] = [
             "CREATE INDEX appointments_reminder ON appointments (reminder_at)",
         ],
     ),
+    (
+        6,
+        "the attendant's workspace: summaries, internal notes, availability",
+        [
+            "ALTER TABLE conversations ADD COLUMN summary TEXT",
+            # The `waiting_since` of the wait last summarised: one summary (and push) per wait, one replica.
+            "ALTER TABLE conversations ADD COLUMN summary_for {float}",
+            """CREATE TABLE conversation_notes (
+                id {pk},
+                conversation_id TEXT NOT NULL,
+                attendant_id TEXT NOT NULL,
+                text TEXT NOT NULL,
+                created_at {float} NOT NULL
+            )""",
+            "CREATE INDEX conversation_notes_by_conversation ON conversation_notes (conversation_id, id)",
+            """CREATE TABLE attendant_presence (
+                attendant_id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                available INTEGER NOT NULL DEFAULT 0,
+                last_assigned_at {float},
+                updated_at {float} NOT NULL
+            )""",
+        ],
+    ),
 ]
 
 _DIALECT: Dict[bool, Dict[str, str]] = {

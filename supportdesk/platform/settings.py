@@ -22,6 +22,7 @@ DEFAULT_FCM_API_URL = "https://fcm.googleapis.com"
 MIN_INBOX_RETENTION_DAYS = 8
 
 
+AUTO_ASSIGN_MODES = ("off", "round_robin")  # HANDOFF_AUTO_ASSIGN
 SUPPORTED_LANGUAGES = ("en", "pt-BR")  # the languages every customer-facing response exists in
 
 
@@ -76,6 +77,7 @@ class Settings:
     business_hours: str = "mon-fri 09:00-18:00"
     scheduling_handoff: bool = False
     default_language: str = "en"
+    handoff_auto_assign: str = "off"  # or `round_robin`: a waiting conversation goes to an available attendant
     appointment_reminder_hours: float = 24.0
     appointment_reminder_template: Optional[str] = None  # outside the 24-hour window; none: no reminder then
     appointment_update_template: Optional[str] = None  # confirm/decline outside the window; none: 409
@@ -147,6 +149,13 @@ def _language(env: Mapping[str, str], name: str, default: str) -> str:
     value = (env.get(name) or "").strip() or default
     if value not in SUPPORTED_LANGUAGES:
         raise SettingsError(f"{name} must be one of {', '.join(SUPPORTED_LANGUAGES)}, got {value!r}")
+    return value
+
+
+def _auto_assign(env: Mapping[str, str], name: str, default: str) -> str:
+    value = (env.get(name) or "").strip().lower() or default
+    if value not in AUTO_ASSIGN_MODES:
+        raise SettingsError(f"{name} must be one of {', '.join(AUTO_ASSIGN_MODES)}, got {value!r}")
     return value
 
 
@@ -226,6 +235,7 @@ def load_settings(environ: Optional[Mapping[str, str]] = None, dotenv: Optional[
         business_hours=_optional(env, "BUSINESS_HOURS") or defaults.business_hours,
         scheduling_handoff=_flag(env, "SCHEDULING_HANDOFF", defaults.scheduling_handoff),
         default_language=_language(env, "DEFAULT_LANGUAGE", defaults.default_language),
+        handoff_auto_assign=_auto_assign(env, "HANDOFF_AUTO_ASSIGN", defaults.handoff_auto_assign),
         appointment_reminder_hours=_positive(
             env, "APPOINTMENT_REMINDER_HOURS", defaults.appointment_reminder_hours, float
         ),

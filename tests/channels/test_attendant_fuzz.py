@@ -27,9 +27,11 @@ from supportdesk.attendant.openapi import BASE_PATH, EXAMPLE_WA_ID, openapi_docu
 from supportdesk.attendant.tokens import mint_token
 from supportdesk.handoff import state as handoff
 from supportdesk.handoff.state import HandoffTimeouts
+from supportdesk.knowledge.openai_answers import get_openai_answers
 from supportdesk.platform.settings import reset_settings_cache
 from supportdesk.runtime import get_runtime
 from supportdesk.scheduling import appointments
+from tests.fakes.fake_openai import FAKE_API_KEY, FakeOpenAi
 
 SECRET = "attendant-fuzz-test-secret-0123456789abcdef"
 Sanic.test_mode = True  # one app per test: Sanic then keeps the methods it rewrites at startup (as sanic-testing does)
@@ -99,13 +101,19 @@ async def a_customer_waits_with_a_request() -> None:
 def app(monkeypatch) -> Iterator[Sanic]:
     """A fresh app per test: the channel keeps the runtime of the test that first used it."""
     monkeypatch.setenv("ATTENDANT_JWT_SECRET", SECRET)
+    fake_openai = FakeOpenAi().__enter__()  # drafts (`/suggestion`) are answered, not 503 ai_unavailable
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_API_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
     reset_settings_cache()
+    get_openai_answers.cache_clear()
     asyncio.run(a_customer_waits_with_a_request())
     app = Sanic(f"attendant_fuzz_{next(_apps)}")
     app.blueprint(AttendantInput(run_timers=False).blueprint(_ignore), url_prefix=BASE_PATH)
     _serving["app"] = app
     yield app
     _serving.clear()
+    get_openai_answers.cache_clear()
+    fake_openai.__exit__(None, None, None)
 
 
 def admin() -> Dict[str, str]:

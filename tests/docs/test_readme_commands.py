@@ -230,7 +230,7 @@ async def test_the_handoff_recipe_works_against_make_runs_services(clone, tmp_pa
     ]
     posted, waiting, claimed, reply, _history, phone, released = bodies
     assert posted["webhook_status"] == 200 and posted["wamid"].startswith("wamid.SIM")
-    assert waiting == {"conversations": []}  # the dialogue does not run here, so the bot never hands over
+    assert waiting == {"conversations": [], "next_before": None}  # the dialogue does not run here, so the bot never hands over
     assert (claimed["id"], claimed["status"], claimed["assigned_to"]) == (CUSTOMER, "human", "ana")
     assert reply["id"].startswith("out-")
     assert phone["messages"] == []  # no sender runs here: Ana's reply is still pending in the outbox

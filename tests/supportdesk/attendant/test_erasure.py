@@ -72,6 +72,10 @@ async def everything_about(service, customer: str) -> List[str]:
             "INSERT INTO push_log (kind, conversation_id, attendant_id, state, created_at) VALUES ('handoff', ?, 'ana', 'sent', ?)",
             (customer, NOW),
         )
+        cursor.execute(
+            "INSERT INTO conversation_notes (conversation_id, attendant_id, text, created_at) VALUES (?, 'ana', 'VIP', ?)",
+            (customer, NOW),
+        )
     acquire_lease(database, customer, "worker-gone", 1.0, NOW - 60)  # a lapsed lease of a dead replica
     tracker = DialogueStateTracker.from_events(
         customer, [ActionExecuted("action_listen"), UserUttered("I need a person"), BotUttered("One moment")]

@@ -1,0 +1,97 @@
+"""Auto-assignment (`HANDOFF_AUTO_ASSIGN=round_robin`): a waiting customer goes to an available attendant.
+
+The attendant chosen is the available one with the fewest open (`human`) conversations, ties
+broken by who has been idle longest (got a conversation least recently). The assignment is
+one conditional UPDATE on `status = 'waiting'`, so a claim or release racing it wins or loses
+cleanly; the assignee gets the handoff push. Off (`off`) by default: attendants claim.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import time
+from typing import Callable, List, Optional
+
+from supportdesk.attendant.alerts import courtesy_push
+from supportdesk.attendant.push import PushSender
+from supportdesk.attendant.workspace import available_attendants
+from supportdesk.handoff.state import HandoffTimeouts
+from supportdesk.handoff.summary import summary_push
+from supportdesk.messaging import stream_events
+from supportdesk.messaging.conversations import COLUMNS, Conversation, conversation_from_row
+from supportdesk.platform.database import Database
+from supportdesk.platform.redaction import mask_phone
+
+logger = logging.getLogger(__name__)
+
+ROUND_ROBIN = "round_robin"  # `HANDOFF_AUTO_ASSIGN`; the other value, `off`, leaves claiming to attendants
+
+
+@dataclasses.dataclass(frozen=True)
+class Assignment:
+    """A conversation just given to an attendant."""
+
+    conversation: Conversation
+    attendant_id: str
+
+
+def _assign(database: Database, conversation_id: str, attendant_id: str, timeouts: HandoffTimeouts, now: float) -> Optional[Conversation]:
+    with database.transaction() as cursor:
+        cursor.execute(
+            """UPDATE conversations SET status = 'human', assigned_to = ?, assigned_at = ?,
+                   claim_reminder_at = NULL, give_up_at = NULL, idle_reminder_at = ?,
+                   version = version + 1, updated_at = ?
+               WHERE id = ? AND status = 'waiting'""",
+            (attendant_id, now, now + timeouts.idle_reminder_seconds, now, conversation_id),
+        )
+        if cursor.rowcount != 1:
+            return None
+        cursor.execute(
+            "UPDATE handoff_requests SET outcome = 'claimed', attendant_id = ?, closed_at = ? "
+            "WHERE conversation_id = ? AND outcome = 'open'",
+            (attendant_id, now, conversation_id),
+        )
+        cursor.execute("UPDATE attendant_presence SET last_assigned_at = ? WHERE attendant_id = ?", (now, attendant_id))
+        conversation = conversation_from_row(
+            cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+        )
+        stream_events.publish(cursor, stream_events.CONVERSATION_UPDATED, conversation.to_json(), conversation_id)
+    return conversation
+
+
+def assign_waiting(
+    database: Database, timeouts: HandoffTimeouts, summaries_first: bool, now: Optional[float] = None
+) -> List[Assignment]:
+    """Give every waiting conversation (oldest wait first) to the least busy available attendant.
+
+    With `summaries_first`, a wait is assigned only once its summary was attempted (so the push has it).
+    """
+    now = time.time() if now is None else now
+    ready = " AND summary_for = waiting_since" if summaries_first else ""
+    rows = database.execute(
+        f"SELECT id FROM conversations WHERE status = 'waiting' AND assigned_to IS NULL{ready} ORDER BY waiting_since, id"
+    )
+    done: List[Assignment] = []
+    for row in rows:
+        candidates = available_attendants(database)
+        if not candidates:
+            break
+        chosen = candidates[0].attendant_id
+        conversation = _assign(database, row["id"], chosen, timeouts, now)
+        if conversation is not None:
+            done.append(Assignment(conversation, chosen))
+            logger.info("handoff.assigned", extra={"conversation": mask_phone(row["id"]), "attendant": chosen})
+    return done
+
+
+async def run_assignment(
+    database: Database, timeouts: HandoffTimeouts, summaries_first: bool, pushes: Callable[[], PushSender]
+) -> List[Assignment]:
+    """One pass of assignment, then a push to each assignee (a failed push is logged, never raised)."""
+    done = await database.run(assign_waiting, database, timeouts, summaries_first)
+    for assignment in done:
+        push = functools.partial(summary_push, assignment.conversation)
+        await courtesy_push(database, pushes, push, assignment.attendant_id)
+    return done
