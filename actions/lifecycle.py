@@ -18,41 +18,44 @@ logger = logging.getLogger(__name__)
 SCORES = {"rate_satisfaction_bad": 1, "rate_satisfaction_okay": 2, "rate_satisfaction_good": 3}
 
 
-class _OptAction(Action):
-    """Mark or clear the opt-out; the customer is told once, when it changes."""
-
-    opted_out = True
-    response = "utter_opted_out"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
-        """Store the choice; confirm it only when it changed (a second STOP says nothing)."""
-        database = get_runtime().database
-        changed = await database.run(set_opted_out, database, tracker.sender_id, self.opted_out, time.time())
-        if changed is not None:
-            logger.info("customer.opt_changed", extra={"conversation": mask_phone(tracker.sender_id), "opted_out": self.opted_out})
-            dispatcher.utter_message(response=self.response)
-        return []
+async def _set_opt_out(
+    dispatcher: CollectingDispatcher, tracker: Tracker, opted_out: bool, response: str
+) -> List[Dict[Text, Any]]:
+    """Store the choice; confirm it only when it changed (a second STOP says nothing)."""
+    database = get_runtime().database
+    changed = await database.run(set_opted_out, database, tracker.sender_id, opted_out, time.time())
+    if changed is not None:
+        logger.info("customer.opt_changed", extra={"conversation": mask_phone(tracker.sender_id), "opted_out": opted_out})
+        dispatcher.utter_message(response=response)
+    return []
 
 
-class ActionOptOut(_OptAction):
+class ActionOptOut(Action):
     """STOP / PARAR: no template or reminder until the customer opts back in."""
 
     def name(self) -> Text:
         """As in domain/lifecycle.yml."""
         return "action_opt_out"
 
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        """Mark the customer opted out (confirmed once)."""
+        return await _set_opt_out(dispatcher, tracker, True, "utter_opted_out")
 
-class ActionOptIn(_OptAction):
+
+class ActionOptIn(Action):
     """START / VOLTAR: templates and reminders may reach the customer again."""
-
-    opted_out = False
-    response = "utter_opted_in"
 
     def name(self) -> Text:
         """As in domain/lifecycle.yml."""
         return "action_opt_in"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        """Clear the opt-out (confirmed once)."""
+        return await _set_opt_out(dispatcher, tracker, False, "utter_opted_in")
 
 
 class ActionRecordSatisfaction(Action):
