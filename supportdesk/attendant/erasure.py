@@ -42,7 +42,6 @@ ERASED_ROWS: Tuple[Tuple[str, str], ...] = (
     ("handoff_requests", "conversation_id = ?"),
     ("appointments", "conversation_id = ?"),
     ("satisfaction", "conversation_id = ?"),
-    ("satisfaction", "conversation_id = ?"),
     ("conversation_notes", "conversation_id = ?"),
     ("push_log", "conversation_id = ?"),
     ("conversation_leases", "conversation_id = ?"),
