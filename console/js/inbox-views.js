@@ -81,6 +81,7 @@ function deliveryMark(message) {
 export function messageItem(message) {
   const sender = message.sender || "bot";
   const who = sender === "attendant" ? `Attendant ${message.attendant_id || ""}`.trim()
+    : sender === "note" ? `Internal note ${message.attendant_id || ""}`.trim()
     : sender === "customer" ? "Customer" : "Bot";
   return el(
     "li",

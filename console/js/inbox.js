@@ -2,6 +2,7 @@
 
 import { API_BASE, ApiError, attendantApi, cancelRequests, isCancelled, tokenClaims, tokenStore } from "./api.js";
 import { AppointmentPanel } from "./appointments.js";
+import { setUpComposerTools } from "./composer-tools.js";
 import { HistoryView } from "./history.js";
 import { displayName, renderQueue } from "./inbox-views.js";
 import { alertAttendant, notice, offerSimulator, setUpNotices } from "./notices.js";
@@ -281,6 +282,10 @@ function start() {
   $("claim").addEventListener("click", claim);
   $("release").addEventListener("click", release);
   $("reply-form").addEventListener("submit", reply);
+  setUpComposerTools({
+    form: $("reply-form"), box: $("reply-text"), suggest: $("suggest"), note: $("add-note"), list: $("shortcut-list"),
+    current: () => state.conversations.get(state.selectedId), tell: notice, onNote: (message) => historyView.upsert(message),
+  });
   $("reply-text").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();

@@ -1,0 +1,89 @@
+"""The attendant's workspace in a browser: Suggest fills the composer, `/hours` inserts a saved reply, the dashboard draws.
+
+A service of its own runs with OpenAI pointed at the fake OpenAI server, so the handoff summary
+and the draft go through the real openai client.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+from selenium.webdriver.common.keys import Keys
+
+from supportdesk.attendant.canned_responses import load_canned_responses
+from tests.browser.conftest import _credentials, _require_browser, save_screenshot
+from tests.browser.pages import InboxPage, SimulatorPage
+from tests.fakes.fake_openai import FAKE_API_KEY, FakeOpenAi
+from tests.integration.service import RunningService, attendant_token, service_env
+
+HOLDING = "asked a person from our team"
+DRAFT = "Hi Kerry! Your refund is on its way; you will see it within five working days."
+
+
+@pytest.fixture(scope="module")
+def fake_openai() -> Iterator[FakeOpenAi]:
+    with FakeOpenAi() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def ai_service(tmp_path_factory, fake_openai) -> Iterator[RunningService]:
+    _require_browser()
+    tmp_path = tmp_path_factory.mktemp("workspace")
+    env = service_env(f"sqlite:///{tmp_path / 'workspace.db'}", "http://127.0.0.1:9/v24.0", SIMULATOR_ENABLED="true",
+                      OPENAI_API_KEY=FAKE_API_KEY, OPENAI_BASE_URL=fake_openai.base_url)
+    service = RunningService(tmp_path / "service", env, credentials=_credentials()).start()
+    try:
+        yield service
+    finally:
+        service.stop()
+
+
+@pytest.fixture
+def pages(browser, ai_service) -> Iterator[tuple]:
+    simulator, inbox = SimulatorPage(browser, 480, 900), InboxPage(browser, 1280, 900)
+    try:
+        simulator.open(ai_service.url)
+        inbox.open(ai_service.url)
+        inbox.sign_in(attendant_token("ana"))
+        yield simulator, inbox
+    finally:
+        simulator.close()
+        inbox.close()
+
+
+def test_suggest_a_shortcut_and_the_dashboard(pages, fake_openai, ai_service):
+    simulator, inbox = pages
+    customer = "15550001717"
+    simulator.use_customer(customer, "Kerry Fisher")
+    simulator.send("I want to talk to a person")
+    simulator.wait_business(HOLDING)
+    fake_openai.wait_for_answers(1)  # the handoff summary
+    inbox.focus()
+    inbox.wait_in_queue(customer, "waiting")
+    inbox.open_conversation(customer, "Kerry Fisher")
+    inbox.claim()
+
+    fake_openai.reply_text(DRAFT)
+    inbox.css("#suggest").click()
+    inbox.wait(lambda d: inbox.css("#reply-text").get_attribute("value") == DRAFT, "the draft in the composer")
+    assert "NOTE" not in fake_openai.chat_bodies()[-1]["messages"][1]["content"]  # no note was written
+
+    hours = next(reply for reply in load_canned_responses() if reply.shortcut == "hours")
+    box = inbox.css("#reply-text")
+    box.clear()
+    box.send_keys("/hou")
+    inbox.wait(lambda d: [b.text for b in inbox.all("#shortcut-list button")] == ["/hours"], "the shortcut choice")
+    box.send_keys("rs", Keys.ENTER)
+    inbox.wait(lambda d: inbox.css("#reply-text").get_attribute("value") == hours.texts["en"], "the saved reply inserted")
+    assert not any(sender == "attendant" for sender, _ in inbox.history()), "Enter on a shortcut inserts, never sends"
+    save_screenshot(inbox.focus(), "inbox-composer-tools.png")
+
+    inbox.focus().get(f"{ai_service.url}/console/dashboard.html")
+    inbox.wait(lambda d: inbox.css("#figure-handoffs").text == "1", "the team's figures")
+    assert inbox.css("#figure-conversations").text == "1"
+    drawn = inbox.script("const c = window.Chart && window.Chart.getChart('per-day-chart');"
+                         "return c ? [c.data.labels.length, c.data.datasets.map((d) => d.data.at(-1))] : null;")
+    assert drawn == [7, [1, 1, 0]]
+    save_screenshot(inbox.focus(), "dashboard.png")
