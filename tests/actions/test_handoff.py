@@ -196,3 +196,16 @@ async def test_an_unreadable_fcm_file_never_costs_the_customer_the_holding_messa
     assert said(dispatcher) == [("utter_handoff_queued_soon", HOLDING_SOON)]
     assert events == [SlotSet("handoff_reason", None), ConversationPaused()]
     assert push_log() == [("handoff", "failed", "not_sent: SettingsError")]
+
+
+async def test_with_openai_the_push_waits_for_the_summary_but_the_holding_message_does_not():
+    """The summary loop (`handoff.summary`) sends the push with the summary; the customer hears from us at once."""
+    database = get_runtime().database
+    register_device(database, "token-ana-phone-000001", "android", "ana")
+    pushes = RecordingPushSender()
+    settings = Settings(business_timezone="UTC", business_hours="mon-fri 09:00-18:00", openai_api_key="sk-test-not-called-0000")
+    dispatcher = CollectingDispatcher()
+    await ActionRequestHandoff(settings, pushes, clock=lambda: MONDAY_10_UTC).run(dispatcher, tracker(), {})
+    assert load_conversation(database, CUSTOMER).status == "waiting"
+    assert said(dispatcher) == [("utter_handoff_queued_soon", HOLDING_SOON)]
+    assert pushes.sent == [] and push_log() == []
