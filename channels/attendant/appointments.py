@@ -8,6 +8,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.attendant.lifecycle import after_appointment_answer, update_template_if_window_closed
 from channels.attendant.requests import ApiError, json_body, one_of
 from supportdesk.attendant.tokens import Attendant
 from supportdesk.runtime import get_runtime
@@ -44,13 +45,16 @@ def add_routes(api: Blueprint, channel: AttendantInput) -> None:
         existing = await database.run(appointments.load_appointment, database, appointment_id)
         if existing is None:
             raise ApiError(404, "not_found", "No appointment with that id.")
+        template = await update_template_if_window_closed(existing.conversation_id)  # 409 when none can be sent
         answered = await database.run(
             appointments.answer_request, database, appointment_id, appointments.ANSWERS[answer], attendant.id
         )
         if answered is None:
             raise ApiError(409, "already_answered", f"The request is already {existing.status}.")
-        text = (note or "").strip() or await channel.desk.render_text(
-            answered.conversation_id, APPOINTMENT_ANSWER_RESPONSES[answer], appointment_time=answered.starts_at_text
-        )
-        await channel.desk.send_customer_text(answered.conversation_id, text, attendant)
+        if template is None:
+            text = (note or "").strip() or await channel.desk.render_text(
+                answered.conversation_id, APPOINTMENT_ANSWER_RESPONSES[answer], appointment_time=answered.starts_at_text
+            )
+            await channel.desk.send_customer_text(answered.conversation_id, text, attendant)
+        await after_appointment_answer(answered, template)
         return response.json(answered.to_json())

@@ -53,6 +53,11 @@ class AttendantInput(InputChannel):
         self._new_waits_task: Optional[asyncio.Task] = None
 
     @property
+    def runs_timers(self) -> bool:
+        """Whether this channel runs the replica's background loops (tests build it without)."""
+        return self._run_timers
+
+    @property
     def desk(self) -> AttendantDesk:
         """The desk of this process (built on first use)."""
         if self._desk is None:

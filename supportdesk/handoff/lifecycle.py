@@ -175,3 +175,20 @@ def set_opted_out(database: Database, conversation_id: str, opted_out: bool, now
         if cursor.rowcount != 1:
             return None
         return publish_conversation(cursor, conversation_id)
+
+
+def send_template_notice(database: Database, conversation_id: str, draft: TemplateDraft, now: float) -> Optional[str]:
+    """Queue a template the service sends on its own (reminder, appointment update); None when opted out."""
+    with database.transaction() as cursor:
+        row = _locked_row(database, cursor, conversation_id)
+        if row["opted_out"]:
+            return None
+        queued = outbox.OutboxDraft(conversation_id, draft.message, "system", preview=draft.text)
+        [outbox_id] = outbox.enqueue(cursor, [queued], now)
+        message = {
+            "id": outbox.message_id_of(outbox_id), "conversation_id": conversation_id, "sender": "bot",
+            "type": "template", "text": draft.text, "timestamp": iso_time(now), "attendant_id": None,
+            "status": "pending", "status_reason": None,
+        }
+        stream_events.publish(cursor, stream_events.MESSAGE_CREATED, message, conversation_id)
+    return message["id"]

@@ -135,3 +135,10 @@ class TemplateCatalog:
                     )
                 return template
         raise TemplateProblem("unknown_template", f"No approved template {name} in {language}.")
+
+    async def named(self, name: str, language: Optional[str]) -> Optional[Template]:
+        """The approved template `name`, in the customer's language (`en`, `pt-BR`) when it exists in several."""
+        candidates = [template for template in await self.templates() if template.name == name]
+        prefix = (language or "").split("-")[0].lower()
+        preferred = [template for template in candidates if template.language.lower().startswith(prefix)] if prefix else []
+        return (preferred or candidates or [None])[0]
