@@ -3,7 +3,9 @@
 import { API_BASE, ApiError, attendantApi, cancelRequests, isCancelled, tokenClaims, tokenStore } from "./api.js";
 import { AppointmentPanel } from "./appointments.js";
 import { setUpComposerTools } from "./composer-tools.js";
+import { inTab, matches, setUpTabs, TABS } from "./inbox-tabs.js";
 import { HistoryView } from "./history.js";
+import { setUpLifecycle } from "./lifecycle.js";
 import { displayName, renderQueue } from "./inbox-views.js";
 import { alertAttendant, notice, offerSimulator, setUpNotices } from "./notices.js";
 import { openStream } from "./sse.js";
@@ -20,6 +22,8 @@ const state = {
   stream: null,
   refreshTimer: null,
   clockTimer: null,
+  tab: "all",
+  search: "",
 };
 const appointments = new AppointmentPanel({
   list: $("appointment-list"),
@@ -29,6 +33,11 @@ const appointments = new AppointmentPanel({
   onProblem: explain,
 });
 const historyView = new HistoryView($("history"));
+let lifecycle = null; // window countdown, template picker, resolve (set up in start)
+const tabs = setUpTabs($("queue-tabs"), (tab) => {
+  state.tab = tab;
+  renderQueueNow();
+});
 
 function explain(error) {
   if (isCancelled(error)) return; // signed out meanwhile
@@ -98,7 +107,7 @@ function signOut(reason = "") {
   document.body.classList.remove("viewing");
   $("conversation-title").textContent = "Pick a conversation";
   $("conversation-meta").textContent = "";
-  for (const id of ["claim", "release", "reply-form"]) $(id).hidden = true;
+  for (const id of ["claim", "release", "reply-form", "resolve", "template-form", "window-state", "opted-out-badge"]) $(id).hidden = true;
   $("conversation-hint").textContent = "Pick a conversation from the queue to read it.";
   $("desk").hidden = true;
   $("session").hidden = true;
@@ -186,8 +195,11 @@ function customerWaits(conversation) {
 function renderQueueNow() {
   if (!state.me) return;
   const conversations = [...state.conversations.values()];
-  renderQueue($("conversation-list"), conversations, state.selectedId, state.me, select);
-  $("queue-empty").hidden = conversations.length > 0;
+  const counts = Object.fromEntries(TABS.map((tab) => [tab, conversations.filter((c) => inTab(c, tab, state.me)).length]));
+  tabs.show(counts, state.tab);
+  const shown = conversations.filter((c) => inTab(c, state.tab, state.me) && matches(c, state.search));
+  renderQueue($("conversation-list"), shown, state.selectedId, state.me, select);
+  $("queue-empty").hidden = shown.length > 0;
   const waiting = conversations.filter((c) => c.status === "waiting").length;
   $("waiting-count").textContent = waiting ? `(${waiting} waiting)` : "";
   document.title = waiting ? `(${waiting}) Support inbox` : "Support inbox";
@@ -199,12 +211,16 @@ function renderConversation() {
   const mine = conversation.status === "human" && conversation.assigned_to === state.me.sub;
   const held = conversation.status === "human" ? `held by ${conversation.assigned_to}` : conversation.status;
   $("conversation-title").textContent = displayName(conversation);
-  $("conversation-meta").textContent = `+${conversation.id} · ${held}`;
+  $("conversation-meta").textContent = `+${conversation.id} · ${held}`
+    + (conversation.handoff_reason && conversation.status !== "bot" ? ` · ${conversation.handoff_reason}` : "");
+  $("conversation-summary").textContent = conversation.summary || "";
+  $("conversation-summary").hidden = !conversation.summary;
   $("conversation").dataset.status = conversation.status;
   $("history").hidden = false;
   $("claim").hidden = !["waiting", "bot"].includes(conversation.status);
   $("release").hidden = !(mine || (conversation.status === "human" && state.me.role === "admin"));
   $("reply-form").hidden = !mine;
+  lifecycle?.render();
   $("conversation-hint").textContent = mine ? ""
     : conversation.status === "human" ? `${conversation.assigned_to} is answering this customer.`
       : "Claim the conversation to answer the customer yourself.";
@@ -282,6 +298,21 @@ function start() {
   $("claim").addEventListener("click", claim);
   $("release").addEventListener("click", release);
   $("reply-form").addEventListener("submit", reply);
+  lifecycle = setUpLifecycle({
+    windowState: $("window-state"), badge: $("opted-out-badge"), resolveButton: $("resolve"), replyForm: $("reply-form"),
+    form: $("template-form"), select: $("template-name"), fields: $("template-parameters"), preview: $("template-preview"),
+    current: () => state.conversations.get(state.selectedId), me: () => state.me, tell: notice,
+    onSent: (message) => historyView.upsert(message),
+    onChanged: (conversation) => {
+      state.conversations.set(conversation.id, conversation);
+      renderConversation();
+      renderQueueNow();
+    },
+  });
+  $("queue-search").addEventListener("input", (event) => {
+    state.search = event.target.value;
+    renderQueueNow();
+  });
   setUpComposerTools({
     form: $("reply-form"), box: $("reply-text"), suggest: $("suggest"), note: $("add-note"), list: $("shortcut-list"),
     current: () => state.conversations.get(state.selectedId), tell: notice, onNote: (message) => historyView.upsert(message),

@@ -14,7 +14,7 @@ from selenium.webdriver.common.keys import Keys
 from supportdesk.attendant.canned_responses import load_canned_responses
 from tests.browser.conftest import _credentials, _require_browser, save_screenshot
 from tests.browser.pages import InboxPage, SimulatorPage
-from tests.fakes.fake_openai import FAKE_API_KEY, FakeOpenAi
+from tests.fakes.fake_openai import DEFAULT_ANSWER, FAKE_API_KEY, FakeOpenAi
 from tests.integration.service import RunningService, attendant_token, service_env
 
 HOLDING = "asked a person from our team"
@@ -63,7 +63,12 @@ def test_suggest_a_shortcut_and_the_dashboard(pages, fake_openai, ai_service):
     inbox.focus()
     inbox.wait_in_queue(customer, "waiting")
     inbox.open_conversation(customer, "Kerry Fisher")
+    inbox.wait(lambda d: inbox.css("#conversation-summary").text == DEFAULT_ANSWER, "the handoff summary in the header")
     inbox.claim()
+    inbox.css('#queue-tabs [data-tab="mine"]').click()
+    inbox.wait(lambda d: [i.get_attribute("data-id") for i in inbox.all(".conversation-item")] == [customer], "the Mine tab")
+    counts = {b.get_attribute("data-tab"): b.find_element("css selector", ".tab-count").text for b in inbox.all("#queue-tabs button")}
+    assert counts == {"waiting": "0", "mine": "1", "all": "1"}
 
     fake_openai.reply_text(DRAFT)
     inbox.css("#suggest").click()
