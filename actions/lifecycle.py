@@ -15,7 +15,7 @@ from supportdesk.runtime import get_runtime
 
 logger = logging.getLogger(__name__)
 
-SCORES = {"rate_satisfaction_bad": 1, "rate_satisfaction_okay": 2, "rate_satisfaction_good": 3}
+SCORES = {"rate_satisfaction_bad": 1, "rate_satisfaction_okay": 3, "rate_satisfaction_good": 5}
 
 
 async def _set_opt_out(

@@ -16,7 +16,7 @@ from supportdesk.messaging.conversations import COLUMNS, Conversation, conversat
 from supportdesk.platform.database import Cursor, Database
 from supportdesk.platform.timestamps import iso_time
 
-SATISFACTION_SCORES = (1, 2, 3)  # the reply buttons: unhappy, neutral, happy
+SATISFACTION_SCORES = (1, 3, 5)  # the reply buttons (unhappy, neutral, happy) on the usual 1-5 CSAT scale
 
 
 class Refused(enum.Enum):

@@ -50,4 +50,4 @@ async def test_a_satisfaction_answer_is_recorded_on_the_open_question_once():
     assert [name for name, _ in spoken] == ["utter_satisfaction_thanks"]
     await run(ActionRecordSatisfaction(), "rate_satisfaction_bad")  # no open question any more: not counted
     rows = database.execute("SELECT attendant_id, score FROM satisfaction")
-    assert rows == [{"attendant_id": "ana", "score": 3}]
+    assert rows == [{"attendant_id": "ana", "score": 5}]
