@@ -1,6 +1,6 @@
 // The attendant inbox: sign in with a token, watch the queue live, claim, reply, release.
 
-import { API_BASE, ApiError, attendantApi, cancelRequests, isCancelled, tokenClaims, tokenStore } from "./api.js";
+import { API_BASE, ApiError, api, attendantApi, cancelRequests, isCancelled, tokenStore } from "./api.js";
 import { AppointmentPanel } from "./appointments.js";
 import { setUpComposerTools } from "./composer-tools.js";
 import { inTab, matches, setUpTabs, TABS } from "./inbox-tabs.js";
@@ -53,15 +53,15 @@ function explain(error) {
 async function signIn(event) {
   event.preventDefault();
   const token = $("token").value.trim().replace(/^Bearer\s+/i, "");
-  const claims = tokenClaims(token);
-  if (!claims) {
+  if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) {
     $("sign-in-error").textContent = "That does not look like an attendant token (three parts separated by dots).";
     $("token").focus();
     return;
   }
   tokenStore.set(token);
+  let me;
   try {
-    await attendantApi.conversations();
+    me = await whoAmI();
   } catch (error) {
     tokenStore.clear();
     $("sign-in-error").textContent = error instanceof ApiError && error.status === 401
@@ -71,7 +71,27 @@ async function signIn(event) {
     return;
   }
   $("token").value = "";
-  enter(claims);
+  enter(me);
+}
+
+/** Who the stored token belongs to, as the server says (`GET /me`): the console never decodes tokens. */
+async function whoAmI() {
+  const me = await api("GET", "/me");
+  return { sub: me.id, name: me.name, role: me.role, available: me.available };
+}
+
+async function setAvailable(event) {
+  const box = event.target;
+  box.disabled = true;
+  try {
+    const answer = await api("PUT", "/me/availability", { available: box.checked });
+    box.checked = answer.available;
+  } catch (error) {
+    box.checked = !box.checked;
+    explain(error);
+  } finally {
+    box.disabled = false;
+  }
 }
 
 function enter(claims) {
@@ -81,6 +101,7 @@ function enter(claims) {
   $("desk").hidden = false;
   $("session").hidden = false;
   $("who").textContent = `${claims.name || claims.sub} (${claims.role})`;
+  $("available").checked = Boolean(claims.available);
   state.stream = openStream(`${API_BASE}/stream`, {
     token: () => tokenStore.get(),
     onEvent: handleEvent,
@@ -328,9 +349,14 @@ function start() {
     const current = document.querySelector(`.conversation-item[data-id="${CSS.escape(state.selectedId || "")}"]`);
     (current || $("conversation-list")).focus();
   });
-  const claims = tokenClaims(tokenStore.get());
-  if (claims && (!claims.exp || claims.exp * 1000 > Date.now())) enter(claims);
-  else signOut(tokenStore.get() ? "Your token has expired. Paste a new one." : "");
+  $("available").addEventListener("change", setAvailable);
+  if (!tokenStore.get()) {
+    signOut();
+    return;
+  }
+  whoAmI().then(enter).catch((error) => signOut(
+    error instanceof ApiError && error.status === 401 ? "Your token has expired. Paste a new one." : error.message,
+  ));
 }
 
 start();

@@ -85,6 +85,12 @@ def test_suggest_a_shortcut_and_the_dashboard(pages, fake_openai, ai_service):
     assert not any(sender == "attendant" for sender, _ in inbox.history()), "Enter on a shortcut inserts, never sends"
     save_screenshot(inbox.focus(), "inbox-composer-tools.png")
 
+    assert inbox.css("#who").text == "Ana (attendant)" and not inbox.css("#available").is_selected()
+    inbox.css("#available").click()
+    inbox.wait(lambda d: inbox.css("#available").is_selected() and inbox.css("#available").is_enabled(), "the availability saved")
+    inbox.focus().refresh()  # signed in again from the stored token: who and availability come from GET /me
+    inbox.wait(lambda d: inbox.css("#desk").is_displayed() and inbox.css("#available").is_selected(), "available after a reload")
+
     inbox.focus().get(f"{ai_service.url}/console/dashboard.html")
     inbox.wait(lambda d: inbox.css("#figure-handoffs").text == "1", "the team's figures")
     assert inbox.css("#figure-conversations").text == "1"
