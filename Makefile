@@ -34,6 +34,7 @@ validate: install ## Check the YAML: yamllint, rasa data validate --fail-on-warn
 	$(BIN)/yamllint --strict domain.yml domain data tests/stories tests/nlu config.yml endpoints.yml credentials.example.yml
 	$(RASA) data validate --fail-on-warnings
 	$(PYTHON) -m supportdesk.platform.response_languages
+	$(PYTHON) -m supportdesk.attendant.canned_responses
 
 lint: validate ## Everything validate checks, plus ruff over the Python (settings in pyproject.toml)
 	$(BIN)/ruff check .
