@@ -70,7 +70,15 @@ export function clockTime(iso) {
   if (!iso) return "";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return "";
-  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return clockText(date, new Date());
+}
+
+/** The time alone today; with the day and month (and the year, when not this one) for older times, in the browser's locale. */
+export function clockText(date, now) {
+  const time = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  if (date.toDateString() === now.toDateString()) return time;
+  const day = { day: "numeric", month: "short", ...(date.getFullYear() === now.getFullYear() ? {} : { year: "numeric" }) };
+  return `${date.toLocaleDateString([], day)} ${time}`;
 }
 
 /** "just now", "4 min", "1 h 20 min", "2 d": how long since `iso`, at `now` (ms). */

@@ -98,3 +98,30 @@ def test_suggest_a_shortcut_and_the_dashboard(pages, fake_openai, ai_service):
                          "return c ? [c.data.labels.length, c.data.datasets.map((d) => d.data.at(-1))] : null;")
     assert drawn == [7, [1, 1, 0]]
     save_screenshot(inbox.focus(), "dashboard.png")
+
+
+MODULES_SCRIPT = """
+const done = arguments[arguments.length - 1];
+(async () => {
+  const [dom, tabs] = await Promise.all([import('/console/js/dom.js'), import('/console/js/inbox-tabs.js')]);
+  const at = new Date(2026, 10, 20, 9, 5), time = at.toLocaleTimeString([], {hour: '2-digit', minute: '2-digit'});
+  const me = {sub: 'ana'};
+  const held = {id: '5511', status: 'human', assigned_to: 'ana', customer_name: 'José Álvares', last_message_preview: 'Oi'};
+  done({
+    today: dom.clockText(at, new Date(2026, 10, 20, 18, 0)) === time,
+    older: dom.clockText(at, new Date(2026, 10, 28)) === `${at.toLocaleDateString([], {day: 'numeric', month: 'short'})} ${time}`,
+    lastYear: dom.clockText(at, new Date(2027, 0, 2)).includes('2026'),
+    tabs: ['waiting', 'mine', 'all'].map((tab) => tabs.inTab(held, tab, me)),
+    othersMine: tabs.inTab(held, 'mine', {sub: 'bruno'}),
+    search: [tabs.matches(held, 'jose alv'), tabs.matches(held, '551'), tabs.matches(held, 'oi'), tabs.matches(held, 'kerry')],
+  });
+})().catch((error) => done({error: String(error)}));
+"""
+
+
+def test_dates_tabs_and_search_in_the_browser(pages):
+    _, inbox = pages
+    assert inbox.focus().execute_async_script(MODULES_SCRIPT) == {
+        "today": True, "older": True, "lastYear": True, "tabs": [False, True, True], "othersMine": False,
+        "search": [True, True, True, False],
+    }
