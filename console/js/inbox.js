@@ -285,7 +285,14 @@ async function claim() {
   });
 }
 
+/** True when the customer wrote last (internal notes aside): releasing now would leave them unanswered. */
+function customerUnanswered() {
+  const said = historyView.messages.filter((message) => message.sender !== "note");
+  return said.length > 0 && said[said.length - 1].sender === "customer";
+}
+
 async function release() {
+  if (customerUnanswered() && !window.confirm("The customer's last message has no answer yet. Release to the bot anyway?")) return;
   await act($("release"), async () => {
     const conversation = await attendantApi.release(state.selectedId);
     state.conversations.set(conversation.id, conversation);

@@ -85,6 +85,15 @@ def test_suggest_a_shortcut_and_the_dashboard(pages, fake_openai, ai_service):
     assert not any(sender == "attendant" for sender, _ in inbox.history()), "Enter on a shortcut inserts, never sends"
     save_screenshot(inbox.focus(), "inbox-composer-tools.png")
 
+    simulator.focus()
+    simulator.send("Are you there?")
+    inbox.focus()
+    inbox.wait(lambda d: ("customer", "Are you there?") in inbox.history(), "the customer's new message")
+    inbox.css("#release").click()
+    inbox.wait(lambda d: d.switch_to.alert.text.startswith("The customer's last message has no answer yet"), "the confirmation")
+    inbox.focus().switch_to.alert.dismiss()
+    assert inbox.css("#release").is_displayed() and "held by ana" in inbox.css("#conversation-meta").text
+
     assert inbox.css("#who").text == "Ana (attendant)" and not inbox.css("#available").is_selected()
     inbox.css("#available").click()
     inbox.wait(lambda d: inbox.css("#available").is_selected() and inbox.css("#available").is_enabled(), "the availability saved")
