@@ -24,6 +24,7 @@ const state = {
   clockTimer: null,
   tab: "all",
   search: "",
+  unread: new Map(), // conversation id -> customer messages not yet seen, for conversations I hold
 };
 const appointments = new AppointmentPanel({
   list: $("appointment-list"),
@@ -120,6 +121,7 @@ function signOut(reason = "") {
   clearInterval(state.clockTimer);
   Object.assign(state, {
     me: null, conversations: new Map(), selectedId: null, stream: null, refreshTimer: null, clockTimer: null,
+    unread: new Map(),
   });
   appointments.clear();
   historyView.clear();
@@ -200,9 +202,35 @@ function handleEvent({ event, data }) {
     renderQueueNow();
   } else if (event === "message.created" || event === "message.status") {
     historyView.receive({ event, data }, state.selectedId);
-    if (event === "message.created") refreshSoon();
+    if (event === "message.created") {
+      myCustomerWrote(data);
+      refreshSoon();
+    }
   } else if (event.startsWith("appointment.")) {
     appointments.update(data);
+  }
+}
+
+/** A message from a customer I hold, in a conversation I am not looking at: count it and tell me. */
+function myCustomerWrote(message) {
+  const conversation = state.conversations.get(message.conversation_id);
+  const mine = conversation && conversation.status === "human" && conversation.assigned_to === state.me.sub;
+  if (!mine || message.sender !== "customer") return;
+  if (message.conversation_id === state.selectedId && !document.hidden) return;
+  state.unread.set(message.conversation_id, (state.unread.get(message.conversation_id) || 0) + 1);
+  alertAttendant(`${displayName(conversation)} wrote`, message.text || "", `message-${conversation.id}`, () => select(conversation.id));
+  renderQueueNow();
+}
+
+function showUnread() {
+  for (const [id, count] of state.unread) {
+    const button = document.querySelector(`.conversation-item[data-id="${CSS.escape(id)}"]`);
+    if (!button) continue;
+    const badge = document.createElement("span");
+    badge.className = "unread";
+    badge.textContent = String(count);
+    badge.setAttribute("aria-label", `${count} unread`);
+    button.append(badge);
   }
 }
 
@@ -220,6 +248,7 @@ function renderQueueNow() {
   tabs.show(counts, state.tab);
   const shown = conversations.filter((c) => inTab(c, state.tab, state.me) && matches(c, state.search));
   renderQueue($("conversation-list"), shown, state.selectedId, state.me, select);
+  showUnread();
   $("queue-empty").hidden = shown.length > 0;
   const waiting = conversations.filter((c) => c.status === "waiting").length;
   $("waiting-count").textContent = waiting ? `(${waiting} waiting)` : "";
@@ -251,6 +280,7 @@ function renderConversation() {
 
 async function select(id) {
   state.selectedId = id;
+  state.unread.delete(id);
   historyView.clear();
   document.body.classList.add("viewing");
   renderConversation();
