@@ -45,9 +45,11 @@ pytest: install ## Run the Python tests
 test-stories: train ## Run the designers' test stories; any wrong prediction fails
 	$(RASA) test core --stories tests/stories --model models/current.tar.gz --fail-on-prediction-errors --out results/core
 
-test-nlu: train ## Report NLU accuracy on held-out phrasings in tests/nlu
-	$(RASA) test nlu --nlu tests/nlu --model models/current.tar.gz --out results/nlu
+test-nlu: train ## NLU report per language on tests/nlu/<language>/; fails below 95 % or on a missed request_human
+	rm -rf results/nlu
+	$(RASA) test nlu --nlu tests/nlu --model models/current.tar.gz --out results/nlu --successes
 	@$(PYTHON) -c "import json; r=json.load(open('results/nlu/intent_report.json')); print('intent accuracy on tests/nlu: %.3f' % r['accuracy'])"
+	$(PYTHON) scripts/nlu_report.py --results results/nlu --tests tests/nlu --min-accuracy 0.95 --floor en=0.964 --must-catch request_human
 
 test: lint train pytest test-stories test-nlu chaos ## Every test: lint (yamllint, rasa data validate, ruff), train, pytest, test stories, NLU report, chaos run
 
