@@ -1,9 +1,10 @@
 // The attendant inbox: sign in with a token, watch the queue live, claim, reply, release.
 
-import { API_BASE, ApiError, api, attendantApi, cancelRequests, isCancelled, tokenStore } from "./api.js";
+import { API_BASE, ApiError, attendantApi, cancelRequests, isCancelled, tokenStore } from "./api.js";
 import { AppointmentPanel } from "./appointments.js";
 import { setUpComposerTools } from "./composer-tools.js";
 import { inTab, matches, setUpTabs, TABS } from "./inbox-tabs.js";
+import { saveAvailability, UnreadCounts, whoAmI } from "./workspace.js";
 import { HistoryView } from "./history.js";
 import { setUpLifecycle } from "./lifecycle.js";
 import { displayName, renderQueue } from "./inbox-views.js";
@@ -24,7 +25,6 @@ const state = {
   clockTimer: null,
   tab: "all",
   search: "",
-  unread: new Map(), // conversation id -> customer messages not yet seen, for conversations I hold
 };
 const appointments = new AppointmentPanel({
   list: $("appointment-list"),
@@ -34,6 +34,7 @@ const appointments = new AppointmentPanel({
   onProblem: explain,
 });
 const historyView = new HistoryView($("history"));
+const unread = new UnreadCounts();
 let lifecycle = null; // window countdown, template picker, resolve (set up in start)
 const tabs = setUpTabs($("queue-tabs"), (tab) => {
   state.tab = tab;
@@ -75,26 +76,6 @@ async function signIn(event) {
   enter(me);
 }
 
-/** Who the stored token belongs to, as the server says (`GET /me`): the console never decodes tokens. */
-async function whoAmI() {
-  const me = await api("GET", "/me");
-  return { sub: me.id, name: me.name, role: me.role, available: me.available };
-}
-
-async function setAvailable(event) {
-  const box = event.target;
-  box.disabled = true;
-  try {
-    const answer = await api("PUT", "/me/availability", { available: box.checked });
-    box.checked = answer.available;
-  } catch (error) {
-    box.checked = !box.checked;
-    explain(error);
-  } finally {
-    box.disabled = false;
-  }
-}
-
 function enter(claims) {
   state.me = claims;
   $("sign-in").hidden = true;
@@ -121,8 +102,8 @@ function signOut(reason = "") {
   clearInterval(state.clockTimer);
   Object.assign(state, {
     me: null, conversations: new Map(), selectedId: null, stream: null, refreshTimer: null, clockTimer: null,
-    unread: new Map(),
   });
+  unread.clear();
   appointments.clear();
   historyView.clear();
   notice("");
@@ -214,24 +195,9 @@ function handleEvent({ event, data }) {
 /** A message from a customer I hold, in a conversation I am not looking at: count it and tell me. */
 function myCustomerWrote(message) {
   const conversation = state.conversations.get(message.conversation_id);
-  const mine = conversation && conversation.status === "human" && conversation.assigned_to === state.me.sub;
-  if (!mine || message.sender !== "customer") return;
-  if (message.conversation_id === state.selectedId && !document.hidden) return;
-  state.unread.set(message.conversation_id, (state.unread.get(message.conversation_id) || 0) + 1);
+  if (!unread.count(message, conversation, state.me, state.selectedId)) return;
   alertAttendant(`${displayName(conversation)} wrote`, message.text || "", `message-${conversation.id}`, () => select(conversation.id));
   renderQueueNow();
-}
-
-function showUnread() {
-  for (const [id, count] of state.unread) {
-    const button = document.querySelector(`.conversation-item[data-id="${CSS.escape(id)}"]`);
-    if (!button) continue;
-    const badge = document.createElement("span");
-    badge.className = "unread";
-    badge.textContent = String(count);
-    badge.setAttribute("aria-label", `${count} unread`);
-    button.append(badge);
-  }
 }
 
 function customerWaits(conversation) {
@@ -248,7 +214,7 @@ function renderQueueNow() {
   tabs.show(counts, state.tab);
   const shown = conversations.filter((c) => inTab(c, state.tab, state.me) && matches(c, state.search));
   renderQueue($("conversation-list"), shown, state.selectedId, state.me, select);
-  showUnread();
+  unread.show($("conversation-list"));
   $("queue-empty").hidden = shown.length > 0;
   const waiting = conversations.filter((c) => c.status === "waiting").length;
   $("waiting-count").textContent = waiting ? `(${waiting} waiting)` : "";
@@ -280,7 +246,7 @@ function renderConversation() {
 
 async function select(id) {
   state.selectedId = id;
-  state.unread.delete(id);
+  unread.seen(id);
   historyView.clear();
   document.body.classList.add("viewing");
   renderConversation();
@@ -386,7 +352,7 @@ function start() {
     const current = document.querySelector(`.conversation-item[data-id="${CSS.escape(state.selectedId || "")}"]`);
     (current || $("conversation-list")).focus();
   });
-  $("available").addEventListener("change", setAvailable);
+  $("available").addEventListener("change", (event) => saveAvailability(event.target, explain));
   if (!tokenStore.get()) {
     signOut();
     return;
