@@ -7,7 +7,7 @@ are away (`available` false) and auto-assignment passes them by.
 from __future__ import annotations
 
 import dataclasses
-from typing import List, Optional
+from typing import List
 
 from supportdesk.platform.database import Database
 
@@ -55,8 +55,3 @@ def available_attendants(database: Database) -> List[Presence]:
         for row in rows
     ]
 
-
-def presence_name(database: Database, attendant_id: str) -> Optional[str]:
-    """The name the attendant last gave, if they ever set their availability."""
-    rows = database.execute("SELECT name FROM attendant_presence WHERE attendant_id = ?", (attendant_id,))
-    return rows[0]["name"] if rows else None
