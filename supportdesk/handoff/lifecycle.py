@@ -76,7 +76,7 @@ def send_template(
             raise LifecycleRefused(Refused.HELD_BY_OTHER)
         if row["status"] != "human":
             cursor.execute(
-                """UPDATE conversations SET status = 'human', assigned_to = ?, assigned_at = ?, resolved_at = NULL,
+                """UPDATE conversations SET status = 'human', assigned_to = ?, assigned_at = ?,
                        waiting_since = NULL, claim_reminder_at = NULL, give_up_at = NULL, idle_reminder_at = ?,
                        version = version + 1, updated_at = ?
                    WHERE id = ?""",
