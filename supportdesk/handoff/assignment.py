@@ -17,7 +17,7 @@ from typing import Callable, List, Optional
 from supportdesk.attendant.alerts import courtesy_push
 from supportdesk.attendant.push import PushSender
 from supportdesk.attendant.workspace import available_attendants
-from supportdesk.handoff.state import HandoffTimeouts
+from supportdesk.handoff.state import HandoffTimeouts, take_over
 from supportdesk.handoff.summary import summary_push
 from supportdesk.messaging import stream_events
 from supportdesk.messaging.conversations import COLUMNS, Conversation, conversation_from_row
@@ -39,20 +39,8 @@ class Assignment:
 
 def _assign(database: Database, conversation_id: str, attendant_id: str, timeouts: HandoffTimeouts, now: float) -> Optional[Conversation]:
     with database.transaction() as cursor:
-        cursor.execute(
-            """UPDATE conversations SET status = 'human', assigned_to = ?, assigned_at = ?,
-                   claim_reminder_at = NULL, give_up_at = NULL, idle_reminder_at = ?,
-                   version = version + 1, updated_at = ?
-               WHERE id = ? AND status = 'waiting'""",
-            (attendant_id, now, now + timeouts.idle_reminder_seconds, now, conversation_id),
-        )
-        if cursor.rowcount != 1:
+        if not take_over(cursor, conversation_id, attendant_id, timeouts, now, ("waiting",)):
             return None
-        cursor.execute(
-            "UPDATE handoff_requests SET outcome = 'claimed', attendant_id = ?, closed_at = ? "
-            "WHERE conversation_id = ? AND outcome = 'open'",
-            (attendant_id, now, conversation_id),
-        )
         cursor.execute("UPDATE attendant_presence SET last_assigned_at = ? WHERE attendant_id = ?", (now, attendant_id))
         conversation = conversation_from_row(
             cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)).fetchone()

@@ -10,7 +10,7 @@ import dataclasses
 import enum
 from typing import Any, Dict, Optional
 
-from supportdesk.handoff.state import HandoffTimeouts, record_attendant_reply
+from supportdesk.handoff.state import HandoffTimeouts, close_open_request, record_attendant_reply, take_over
 from supportdesk.messaging import outbox, stream_events
 from supportdesk.messaging.conversations import COLUMNS, Conversation, conversation_from_row
 from supportdesk.platform.database import Cursor, Database
@@ -75,18 +75,7 @@ def send_template(
         if row["status"] in ("human",) and row["assigned_to"] != attendant_id:
             raise LifecycleRefused(Refused.HELD_BY_OTHER)
         if row["status"] != "human":
-            cursor.execute(
-                """UPDATE conversations SET status = 'human', assigned_to = ?, assigned_at = ?,
-                       waiting_since = NULL, claim_reminder_at = NULL, give_up_at = NULL, idle_reminder_at = ?,
-                       version = version + 1, updated_at = ?
-                   WHERE id = ?""",
-                (attendant_id, now, now + timeouts.idle_reminder_seconds, now, conversation_id),
-            )
-            cursor.execute(
-                """UPDATE handoff_requests SET outcome = 'claimed', attendant_id = ?, closed_at = ?
-                   WHERE conversation_id = ? AND outcome = 'open'""",
-                (attendant_id, now, conversation_id),
-            )
+            take_over(cursor, conversation_id, attendant_id, timeouts, now, ("bot", "waiting", "closed"))
             publish_conversation(cursor, conversation_id)
         queued = outbox.OutboxDraft(conversation_id, draft.message, "attendant", preview=draft.text, attendant_id=attendant_id)
         [outbox_id] = outbox.enqueue(cursor, [queued], now)
@@ -124,11 +113,7 @@ def resolve(
                WHERE id = ?""",
             (now, now, conversation_id),
         )
-        cursor.execute(
-            """UPDATE handoff_requests SET outcome = 'resolved', attendant_id = ?, closed_at = ?
-               WHERE conversation_id = ? AND outcome = 'open'""",
-            (attendant_id, now, conversation_id),
-        )
+        close_open_request(cursor, conversation_id, "resolved", now, attendant_id)
         if ask:
             cursor.execute(
                 "INSERT INTO satisfaction (conversation_id, attendant_id, asked_at) VALUES (?, ?, ?)",

@@ -14,7 +14,7 @@ import time
 from typing import List, Optional
 
 from supportdesk.messaging import stream_events
-from supportdesk.messaging.conversations import COLUMNS, Conversation, conversation_from_row, load_conversation
+from supportdesk.messaging.conversations import COLUMNS, Conversation, conversation_from_row
 from supportdesk.platform.database import Cursor, Database
 from supportdesk.platform.settings import Settings
 
@@ -67,6 +67,11 @@ def _changed(cursor: Cursor, conversation_id: str) -> Conversation:
     return conversation
 
 
+def _find_in(cursor: Cursor, conversation_id: str) -> Optional[Conversation]:
+    row = cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+    return conversation_from_row(row) if row else None
+
+
 def _load_in(cursor: Cursor, conversation_id: str) -> Conversation:
     row = cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
     return conversation_from_row(row)
@@ -103,27 +108,45 @@ def request_handoff(
         return TransitionResult(_changed(cursor, conversation_id), changed=True)
 
 
+def take_over(
+    cursor: Cursor, conversation_id: str, attendant_id: str, timeouts: HandoffTimeouts, now: float, statuses: tuple
+) -> bool:
+    """Give the conversation to `attendant_id` if its status is one of `statuses` (inside the caller's
+    transaction); closes the open handoff request as claimed. The one place a person takes a customer."""
+    marks = ", ".join("?" for _ in statuses)
+    cursor.execute(
+        f"""UPDATE conversations SET status = 'human', assigned_to = ?, assigned_at = ?,
+               claim_reminder_at = NULL, give_up_at = NULL, idle_reminder_at = ?,
+               version = version + 1, updated_at = ?
+           WHERE id = ? AND status IN ({marks})""",
+        (attendant_id, now, now + timeouts.idle_reminder_seconds, now, conversation_id, *statuses),
+    )
+    if cursor.rowcount != 1:
+        return False
+    close_open_request(cursor, conversation_id, "claimed", now, attendant_id)
+    return True
+
+
+def close_open_request(
+    cursor: Cursor, conversation_id: str, outcome: str, now: float, attendant_id: Optional[str] = None
+) -> None:
+    """Record how the conversation's open handoff request ended (claimed, released, gave_up, resolved)."""
+    cursor.execute(
+        """UPDATE handoff_requests SET outcome = ?, attendant_id = COALESCE(?, attendant_id), closed_at = ?
+           WHERE conversation_id = ? AND outcome = 'open'""",
+        (outcome, attendant_id, now, conversation_id),
+    )
+
+
 def claim(
     database: Database, conversation_id: str, attendant_id: str, timeouts: HandoffTimeouts, now: Optional[float] = None
 ) -> TransitionResult:
     """Give the conversation to `attendant_id`; exactly one of racing claims wins (a re-claim is a no-op)."""
     now = time.time() if now is None else now
     with database.transaction() as cursor:
-        cursor.execute(
-            """UPDATE conversations SET status = 'human', assigned_to = ?, assigned_at = ?,
-                   claim_reminder_at = NULL, give_up_at = NULL, idle_reminder_at = ?,
-                   version = version + 1, updated_at = ?
-               WHERE id = ? AND status IN ('bot', 'waiting', 'closed')""",
-            (attendant_id, now, now + timeouts.idle_reminder_seconds, now, conversation_id),
-        )
-        if cursor.rowcount == 1:
-            cursor.execute(
-                """UPDATE handoff_requests SET outcome = 'claimed', attendant_id = ?, closed_at = ?
-                   WHERE conversation_id = ? AND outcome = 'open'""",
-                (attendant_id, now, conversation_id),
-            )
+        if take_over(cursor, conversation_id, attendant_id, timeouts, now, ("bot", "waiting", "closed")):
             return TransitionResult(_changed(cursor, conversation_id), changed=True)
-    current = load_conversation(database, conversation_id)
+        current = _find_in(cursor, conversation_id)  # why not, decided in the same transaction
     if current is None:
         return TransitionResult(None, changed=False, refused=ClaimRefused.NOT_FOUND)
     if current.assigned_to == attendant_id:
@@ -147,13 +170,9 @@ def release(
             params,
         )
         if cursor.rowcount == 1:
-            cursor.execute(
-                """UPDATE handoff_requests SET outcome = 'released', attendant_id = ?, closed_at = ?
-                   WHERE conversation_id = ? AND outcome = 'open'""",
-                (attendant_id, now, conversation_id),
-            )
+            close_open_request(cursor, conversation_id, "released", now, attendant_id)
             return TransitionResult(_changed(cursor, conversation_id), changed=True)
-    current = load_conversation(database, conversation_id)
+        current = _find_in(cursor, conversation_id)
     if current is None:
         return TransitionResult(None, changed=False, refused=ClaimRefused.NOT_FOUND)
     return TransitionResult(current, changed=False, refused=ClaimRefused.NOT_HELD)
@@ -226,11 +245,7 @@ def _take_timer(
         if cursor.rowcount != 1:
             return None  # another replica took it
         if kind is TimerKind.GIVE_UP:
-            cursor.execute(
-                """UPDATE handoff_requests SET outcome = 'gave_up', closed_at = ?
-                   WHERE conversation_id = ? AND outcome = 'open'""",
-                (now, conversation_id),
-            )
+            close_open_request(cursor, conversation_id, "gave_up", now)
             return DueTimer(kind, _changed(cursor, conversation_id))
         return DueTimer(kind, _load_in(cursor, conversation_id))
 
