@@ -8,7 +8,8 @@ from typing import Any, Dict, List, Optional
 
 from supportdesk.messaging import stream_events
 from supportdesk.platform.database import Database
-from supportdesk.platform.timestamps import iso_time
+from supportdesk.platform.settings import get_settings
+from supportdesk.platform.timestamps import local_iso_time
 
 APPOINTMENT_CREATED = "appointment.created"
 APPOINTMENT_UPDATED = "appointment.updated"
@@ -35,7 +36,7 @@ class Appointment:
             "id": self.id,
             "conversation_id": self.conversation_id,
             "customer_name": self.customer_name,
-            "starts_at": iso_time(self.starts_at),
+            "starts_at": local_iso_time(self.starts_at, get_settings().business_timezone),  # CONTRACT: with its offset
             "starts_at_text": self.starts_at_text,
             "service": self.service,
             "note": self.note,
