@@ -9,7 +9,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.attendant.requests import ApiError, json_body, one_of, query
+from channels.attendant.requests import ApiError, one_of, query, required_text
 from supportdesk.attendant.conversation_pages import DEFAULT_LIMIT as DEFAULT_LIST_LIMIT
 from supportdesk.attendant.conversation_pages import MAX_LIMIT as MAX_LIST_LIMIT
 from supportdesk.attendant.conversation_pages import InvalidCursor, conversation_page
@@ -79,11 +79,7 @@ def add_routes(api: Blueprint, channel: AttendantInput) -> None:
     @api.route("/conversations/<conversation_id>/messages", methods=["POST"])
     @auth
     async def reply(request: Request, attendant: Attendant, conversation_id: str) -> HTTPResponse:
-        text = json_body(request).get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise ApiError(400, "empty_text", "text must be a non-empty string.")
-        if len(text) > MAX_REPLY_CHARS:
-            raise ApiError(400, "text_too_long", f"text must be at most {MAX_REPLY_CHARS} characters.")
+        text = required_text(request, MAX_REPLY_CHARS)
         if not (await load_or_404(conversation_id)).window_open():
             raise ApiError(409, "window_closed", "The 24-hour window is closed; send a template instead.")
         try:

@@ -9,7 +9,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.attendant.requests import ApiError, json_body
+from channels.attendant.requests import ApiError, required_text
 from supportdesk.attendant.notes import MAX_NOTE_CHARS, UnknownConversation, add_note
 from supportdesk.attendant.tokens import Attendant
 from supportdesk.knowledge.drafts import AiUnavailable, UnknownDraftConversation, draft_reply
@@ -26,11 +26,7 @@ def add_routes(api: Blueprint, channel: AttendantInput) -> None:
     @api.route("/conversations/<conversation_id>/notes", methods=["POST"])
     @auth
     async def notes(request: Request, attendant: Attendant, conversation_id: str) -> HTTPResponse:
-        text = json_body(request).get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise ApiError(400, "empty_text", "text must be a non-empty string.")
-        if len(text) > MAX_NOTE_CHARS:
-            raise ApiError(400, "text_too_long", f"text must be at most {MAX_NOTE_CHARS} characters.")
+        text = required_text(request, MAX_NOTE_CHARS)
         database = get_runtime().database
         try:
             note = await database.run(add_note, database, conversation_id, attendant.id, text.strip(), time.time())

@@ -40,6 +40,16 @@ def json_body(request: Request) -> Dict[str, Any]:
         raise ApiError(400, "malformed_json", str(malformed)) from None
 
 
+def required_text(request: Request, limit: int) -> str:
+    """The body's `text`: a non-empty string of at most `limit` characters, or a 400 ApiError."""
+    text = json_body(request).get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ApiError(400, "empty_text", "text must be a non-empty string.")
+    if len(text) > limit:
+        raise ApiError(400, "text_too_long", f"text must be at most {limit} characters.")
+    return text
+
+
 def caller(request: Request) -> Attendant:
     """The attendant of the request's token, or TokenRejected (a header that is not ASCII included)."""
     settings = get_settings()
