@@ -25,7 +25,7 @@ MIN_HELD_OUT_EXAMPLES = 8
 ISSUE_13_MESSAGES = {
     "oi, tudo bem?": "greet",
     "bom dia": "greet",
-    "preciso de ajuda": "ask_question",
+    "preciso de ajuda": "help",
     "qro falar c atendente": "request_human",
     "quero falar com uma pessoa": "request_human",
     "atendente pfv": "request_human",
