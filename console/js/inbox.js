@@ -1,13 +1,14 @@
 // The attendant inbox: sign in with a token, watch the queue live, claim, reply, release.
+// This module holds the session (sign in/out, the stream, refreshes); the queue is conversation-list.js
+// and the open conversation conversation-view.js.
 
 import { API_BASE, ApiError, attendantApi, cancelRequests, isCancelled, tokenStore } from "./api.js";
 import { AppointmentPanel } from "./appointments.js";
-import { setUpComposerTools } from "./composer-tools.js";
-import { inTab, matches, setUpTabs, TABS } from "./inbox-tabs.js";
+import { setUpConversationList } from "./conversation-list.js";
+import { setUpConversationView } from "./conversation-view.js";
 import { saveAvailability, UnreadCounts, whoAmI } from "./workspace.js";
 import { HistoryView } from "./history.js";
-import { setUpLifecycle } from "./lifecycle.js";
-import { displayName, renderQueue } from "./inbox-views.js";
+import { displayName } from "./inbox-views.js";
 import { alertAttendant, notice, offerSimulator, setUpNotices } from "./notices.js";
 import { openStream } from "./sse.js";
 
@@ -26,19 +27,16 @@ const state = {
   tab: "all",
   search: "",
 };
+const historyView = new HistoryView($("history"));
+const unread = new UnreadCounts();
+const list = setUpConversationList({ state, unread, onSelect: (id) => view.select(id) });
+const view = setUpConversationView({ state, historyView, unread, onListChanged: list.render, explain, tell: notice });
 const appointments = new AppointmentPanel({
   list: $("appointment-list"),
   empty: $("appointments-empty"),
-  onOpen: (id) => select(id),
+  onOpen: (id) => view.select(id),
   tell: notice,
   onProblem: explain,
-});
-const historyView = new HistoryView($("history"));
-const unread = new UnreadCounts();
-let lifecycle = null; // window countdown, template picker, resolve (set up in start)
-const tabs = setUpTabs($("queue-tabs"), (tab) => {
-  state.tab = tab;
-  renderQueueNow();
 });
 
 function explain(error) {
@@ -89,7 +87,7 @@ function enter(claims) {
     onEvent: handleEvent,
     onState: streamState,
   });
-  state.clockTimer = setInterval(renderQueueNow, CLOCK_TICK_MS);
+  state.clockTimer = setInterval(list.render, CLOCK_TICK_MS);
   refreshAll();
 }
 
@@ -135,14 +133,14 @@ function streamState(value) {
 
 async function refreshAll() {
   await Promise.all([refreshConversations(), appointments.refresh()]);
-  if (state.selectedId) await loadConversation(state.selectedId);
+  if (state.selectedId) await view.load(state.selectedId);
 }
 
 async function refreshConversations() {
   try {
     const { conversations } = await attendantApi.conversations();
     state.conversations = new Map(conversations.map((c) => [c.id, c]));
-    renderQueueNow();
+    list.render();
   } catch (error) {
     explain(error);
   }
@@ -156,22 +154,6 @@ function refreshSoon() {
   }, REFRESH_DEBOUNCE_MS);
 }
 
-/** Show conversation `id` and its whole history (stream messages arriving meanwhile are merged in). */
-async function loadConversation(id) {
-  const load = historyView.startLoading(id);
-  try {
-    const [conversation, { messages }] = await Promise.all([attendantApi.conversation(id), attendantApi.messages(id)]);
-    if (!historyView.isCurrent(load)) return; // another conversation, or a newer load of this one, took over
-    state.conversations.set(id, conversation);
-    renderConversation();
-    historyView.loaded(load, messages);
-    renderQueueNow();
-  } catch (error) {
-    historyView.failed(load);
-    explain(error);
-  }
-}
-
 // ---- live events ---------------------------------------------------------------------------
 
 function handleEvent({ event, data }) {
@@ -179,8 +161,8 @@ function handleEvent({ event, data }) {
     const before = state.conversations.get(data.id);
     state.conversations.set(data.id, data);
     if (data.status === "waiting" && before?.status !== "waiting") customerWaits(data);
-    if (data.id === state.selectedId) renderConversation();
-    renderQueueNow();
+    if (data.id === state.selectedId) view.render();
+    list.render();
   } else if (event === "message.created" || event === "message.status") {
     historyView.receive({ event, data }, state.selectedId);
     if (event === "message.created") {
@@ -196,120 +178,13 @@ function handleEvent({ event, data }) {
 function myCustomerWrote(message) {
   const conversation = state.conversations.get(message.conversation_id);
   if (!unread.count(message, conversation, state.me, state.selectedId)) return;
-  alertAttendant(`${displayName(conversation)} wrote`, message.text || "", `message-${conversation.id}`, () => select(conversation.id));
-  renderQueueNow();
+  alertAttendant(`${displayName(conversation)} wrote`, message.text || "", `message-${conversation.id}`, () => view.select(conversation.id));
+  list.render();
 }
 
 function customerWaits(conversation) {
   const body = `${displayName(conversation)} is waiting for a person.`;
-  alertAttendant("A customer is waiting", body, `waiting-${conversation.id}`, () => select(conversation.id));
-}
-
-// ---- rendering -----------------------------------------------------------------------------
-
-function renderQueueNow() {
-  if (!state.me) return;
-  const conversations = [...state.conversations.values()];
-  const counts = Object.fromEntries(TABS.map((tab) => [tab, conversations.filter((c) => inTab(c, tab, state.me)).length]));
-  tabs.show(counts, state.tab);
-  const shown = conversations.filter((c) => inTab(c, state.tab, state.me) && matches(c, state.search));
-  renderQueue($("conversation-list"), shown, state.selectedId, state.me, select);
-  unread.show($("conversation-list"));
-  $("queue-empty").hidden = shown.length > 0;
-  const waiting = conversations.filter((c) => c.status === "waiting").length;
-  $("waiting-count").textContent = waiting ? `(${waiting} waiting)` : "";
-  document.title = waiting ? `(${waiting}) Support inbox` : "Support inbox";
-}
-
-function renderConversation() {
-  const conversation = state.conversations.get(state.selectedId);
-  if (!conversation) return;
-  const mine = conversation.status === "human" && conversation.assigned_to === state.me.sub;
-  const held = conversation.status === "human" ? `held by ${conversation.assigned_to}` : conversation.status;
-  $("conversation-title").textContent = displayName(conversation);
-  $("conversation-meta").textContent = `+${conversation.id} · ${held}`
-    + (conversation.handoff_reason && conversation.status !== "bot" ? ` · ${conversation.handoff_reason}` : "");
-  $("conversation-summary").textContent = conversation.summary || "";
-  $("conversation-summary").hidden = !conversation.summary;
-  $("conversation").dataset.status = conversation.status;
-  $("history").hidden = false;
-  $("claim").hidden = !["waiting", "bot"].includes(conversation.status);
-  $("release").hidden = !(mine || (conversation.status === "human" && state.me.role === "admin"));
-  $("reply-form").hidden = !mine;
-  lifecycle?.render();
-  $("conversation-hint").textContent = mine ? ""
-    : conversation.status === "human" ? `${conversation.assigned_to} is answering this customer.`
-      : "Claim the conversation to answer the customer yourself.";
-}
-
-// ---- actions -------------------------------------------------------------------------------
-
-async function select(id) {
-  state.selectedId = id;
-  unread.seen(id);
-  historyView.clear();
-  document.body.classList.add("viewing");
-  renderConversation();
-  renderQueueNow();
-  await loadConversation(id);
-  if (state.selectedId === id) $("conversation").focus();
-}
-
-async function act(button, work) {
-  button.disabled = true;
-  try {
-    await work();
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 409) {
-      notice(error.message);
-      await loadConversation(state.selectedId);
-    } else {
-      explain(error);
-    }
-  } finally {
-    button.disabled = false;
-  }
-}
-
-async function claim() {
-  await act($("claim"), async () => {
-    const conversation = await attendantApi.claim(state.selectedId);
-    state.conversations.set(conversation.id, conversation);
-    renderConversation();
-    renderQueueNow();
-    $("reply-text").focus();
-  });
-}
-
-/** True when the customer wrote last (internal notes aside): releasing now would leave them unanswered. */
-function customerUnanswered() {
-  const said = historyView.messages.filter((message) => message.sender !== "note");
-  return said.length > 0 && said[said.length - 1].sender === "customer";
-}
-
-async function release() {
-  if (customerUnanswered() && !window.confirm("The customer's last message has no answer yet. Release to the bot anyway?")) return;
-  await act($("release"), async () => {
-    const conversation = await attendantApi.release(state.selectedId);
-    state.conversations.set(conversation.id, conversation);
-    renderConversation();
-    renderQueueNow();
-    notice(`${displayName(conversation)} is back with the bot.`);
-  });
-}
-
-async function reply(event) {
-  event.preventDefault();
-  const box = $("reply-text");
-  const text = box.value.trim();
-  if (!text) return;
-  const button = $("reply-form").querySelector("button[type=submit]");
-  await act(button, async () => {
-    const answer = await attendantApi.reply(state.selectedId, text);
-    historyView.upsert(answer.message || { id: answer.id, sender: "attendant", text, status: "pending" });
-    box.value = "";
-    box.focus();
-  });
+  alertAttendant("A customer is waiting", body, `waiting-${conversation.id}`, () => view.select(conversation.id));
 }
 
 // ---- wiring --------------------------------------------------------------------------------
@@ -319,39 +194,6 @@ function start() {
   setUpNotices($("notify"));
   $("sign-in-form").addEventListener("submit", signIn);
   $("sign-out").addEventListener("click", () => signOut());
-  $("claim").addEventListener("click", claim);
-  $("release").addEventListener("click", release);
-  $("reply-form").addEventListener("submit", reply);
-  lifecycle = setUpLifecycle({
-    windowState: $("window-state"), badge: $("opted-out-badge"), resolveButton: $("resolve"), replyForm: $("reply-form"),
-    form: $("template-form"), select: $("template-name"), fields: $("template-parameters"), preview: $("template-preview"),
-    current: () => state.conversations.get(state.selectedId), me: () => state.me, tell: notice,
-    onSent: (message) => historyView.upsert(message),
-    onChanged: (conversation) => {
-      state.conversations.set(conversation.id, conversation);
-      renderConversation();
-      renderQueueNow();
-    },
-  });
-  $("queue-search").addEventListener("input", (event) => {
-    state.search = event.target.value;
-    renderQueueNow();
-  });
-  setUpComposerTools({
-    form: $("reply-form"), box: $("reply-text"), suggest: $("suggest"), note: $("add-note"), list: $("shortcut-list"),
-    current: () => state.conversations.get(state.selectedId), tell: notice, onNote: (message) => historyView.upsert(message),
-  });
-  $("reply-text").addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      $("reply-form").requestSubmit();
-    }
-  });
-  $("back").addEventListener("click", () => {
-    document.body.classList.remove("viewing");
-    const current = document.querySelector(`.conversation-item[data-id="${CSS.escape(state.selectedId || "")}"]`);
-    (current || $("conversation-list")).focus();
-  });
   $("available").addEventListener("change", (event) => saveAvailability(event.target, explain));
   if (!tokenStore.get()) {
     signOut();

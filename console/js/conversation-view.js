@@ -1,0 +1,149 @@
+// The open conversation: its header, history and the attendant's actions (claim, reply, release,
+// templates, resolve, composer tools).
+
+import { ApiError, attendantApi } from "./api.js";
+import { setUpComposerTools } from "./composer-tools.js";
+import { displayName } from "./inbox-views.js";
+import { setUpLifecycle } from "./lifecycle.js";
+
+const $ = (id) => document.getElementById(id);
+
+/**
+ * The conversation panel over the inbox's shared `state`. `onListChanged()` redraws the queue;
+ * `explain(error)` and `tell(text)` show problems and news. Returns `{ select, load, render }`.
+ */
+export function setUpConversationView({ state, historyView, unread, onListChanged, explain, tell }) {
+  /** Show conversation `id` and its whole history (stream messages arriving meanwhile are merged in). */
+  async function load(id) {
+    const loading = historyView.startLoading(id);
+    try {
+      const [conversation, { messages }] = await Promise.all([attendantApi.conversation(id), attendantApi.messages(id)]);
+      if (!historyView.isCurrent(loading)) return; // another conversation, or a newer load of this one, took over
+      state.conversations.set(id, conversation);
+      render();
+      historyView.loaded(loading, messages);
+      onListChanged();
+    } catch (error) {
+      historyView.failed(loading);
+      explain(error);
+    }
+  }
+
+  function render() {
+    const conversation = state.conversations.get(state.selectedId);
+    if (!conversation) return;
+    const mine = conversation.status === "human" && conversation.assigned_to === state.me.sub;
+    const held = conversation.status === "human" ? `held by ${conversation.assigned_to}` : conversation.status;
+    $("conversation-title").textContent = displayName(conversation);
+    $("conversation-meta").textContent = `+${conversation.id} · ${held}`
+      + (conversation.handoff_reason && conversation.status !== "bot" ? ` · ${conversation.handoff_reason}` : "");
+    $("conversation-summary").textContent = conversation.summary || "";
+    $("conversation-summary").hidden = !conversation.summary;
+    $("conversation").dataset.status = conversation.status;
+    $("history").hidden = false;
+    $("claim").hidden = !["waiting", "bot"].includes(conversation.status);
+    $("release").hidden = !(mine || (conversation.status === "human" && state.me.role === "admin"));
+    $("reply-form").hidden = !mine;
+    lifecycle.render();
+    $("conversation-hint").textContent = mine ? ""
+      : conversation.status === "human" ? `${conversation.assigned_to} is answering this customer.`
+        : "Claim the conversation to answer the customer yourself.";
+  }
+
+  /** A conversation changed by an action here: keep it and redraw. */
+  function changed(conversation) {
+    state.conversations.set(conversation.id, conversation);
+    render();
+    onListChanged();
+  }
+
+  async function select(id) {
+    state.selectedId = id;
+    unread.seen(id);
+    historyView.clear();
+    document.body.classList.add("viewing");
+    render();
+    onListChanged();
+    await load(id);
+    if (state.selectedId === id) $("conversation").focus();
+  }
+
+  async function act(button, work) {
+    button.disabled = true;
+    try {
+      await work();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 409) {
+        tell(error.message);
+        await load(state.selectedId);
+      } else {
+        explain(error);
+      }
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async function claim() {
+    await act($("claim"), async () => {
+      changed(await attendantApi.claim(state.selectedId));
+      $("reply-text").focus();
+    });
+  }
+
+  /** True when the customer wrote last (internal notes aside): releasing now would leave them unanswered. */
+  function customerUnanswered() {
+    const said = historyView.messages.filter((message) => message.sender !== "note");
+    return said.length > 0 && said[said.length - 1].sender === "customer";
+  }
+
+  async function release() {
+    if (customerUnanswered() && !window.confirm("The customer's last message has no answer yet. Release to the bot anyway?")) return;
+    await act($("release"), async () => {
+      const conversation = await attendantApi.release(state.selectedId);
+      changed(conversation);
+      tell(`${displayName(conversation)} is back with the bot.`);
+    });
+  }
+
+  async function reply(event) {
+    event.preventDefault();
+    const box = $("reply-text");
+    const text = box.value.trim();
+    if (!text) return;
+    const button = $("reply-form").querySelector("button[type=submit]");
+    await act(button, async () => {
+      const answer = await attendantApi.reply(state.selectedId, text);
+      historyView.upsert(answer.message || { id: answer.id, sender: "attendant", text, status: "pending" });
+      box.value = "";
+      box.focus();
+    });
+  }
+
+  const current = () => state.conversations.get(state.selectedId);
+  const lifecycle = setUpLifecycle({
+    windowState: $("window-state"), badge: $("opted-out-badge"), resolveButton: $("resolve"), replyForm: $("reply-form"),
+    form: $("template-form"), select: $("template-name"), fields: $("template-parameters"), preview: $("template-preview"),
+    current, me: () => state.me, tell, onSent: (message) => historyView.upsert(message), onChanged: changed,
+  });
+  setUpComposerTools({
+    form: $("reply-form"), box: $("reply-text"), suggest: $("suggest"), note: $("add-note"), list: $("shortcut-list"),
+    current, tell, onNote: (message) => historyView.upsert(message),
+  });
+  $("claim").addEventListener("click", claim);
+  $("release").addEventListener("click", release);
+  $("reply-form").addEventListener("submit", reply);
+  $("reply-text").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $("reply-form").requestSubmit();
+    }
+  });
+  $("back").addEventListener("click", () => {
+    document.body.classList.remove("viewing");
+    const item = document.querySelector(`.conversation-item[data-id="${CSS.escape(state.selectedId || "")}"]`);
+    (item || $("conversation-list")).focus();
+  });
+
+  return { select, load, render };
+}
