@@ -17,6 +17,7 @@ from supportdesk.platform.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from supportdesk.attendant.push import PushSender
+    from supportdesk.media.store import MediaStore
     from supportdesk.whatsapp.graph_api import GraphApiClient
 
 
@@ -42,6 +43,7 @@ class Runtime:
             settings.graph_max_attempts, settings.graph_backoff_base_seconds, settings.graph_backoff_cap_seconds
         )
         self._push_sender: Optional[PushSender] = None
+        self._media_store: Optional[MediaStore] = None
         self._dialogue: Optional[DialogueThread] = None
         self._dialogue_lock = threading.Lock()
         self.agent: Any = None
@@ -56,6 +58,19 @@ class Runtime:
 
             self._push_sender = build_push_sender(self.settings)
         return self._push_sender
+
+    @property
+    def media_store(self) -> MediaStore:
+        """The media files' store named by `MEDIA_STORAGE_URL`, opened once (tests may assign one)."""
+        if self._media_store is None:
+            from supportdesk.media.store import open_media_store
+
+            self._media_store = open_media_store(self.settings.media_storage_url)
+        return self._media_store
+
+    @media_store.setter
+    def media_store(self, store: MediaStore) -> None:
+        self._media_store = store
 
     @property
     def dialogue(self) -> DialogueThread:

@@ -217,6 +217,41 @@ MIGRATIONS: List[Tuple[int, str, List[str]]] = [
             )""",
         ],
     ),
+    (
+        7,
+        "customers' and attendants' media files",
+        [
+            # id: our own opaque id; message_ref: the inbound wamid, or the outbox id (as text) of an attendant's.
+            """CREATE TABLE media_files (
+                id TEXT PRIMARY KEY,
+                conversation_id TEXT NOT NULL,
+                message_ref TEXT NOT NULL,
+                direction TEXT NOT NULL,
+                whatsapp_media_id TEXT,
+                mime_type TEXT,
+                size INTEGER,
+                sha256 TEXT,
+                filename TEXT,
+                caption TEXT,
+                storage_key TEXT,
+                status TEXT NOT NULL DEFAULT 'pending',
+                error TEXT,
+                transcript TEXT,
+                created_at {float} NOT NULL,
+                stored_at {float}
+            )""",
+            "CREATE INDEX media_files_conversation ON media_files (conversation_id)",
+            "CREATE INDEX media_files_message ON media_files (message_ref)",
+        ],
+    ),
+    (
+        8,
+        "missed handoff requests",
+        [
+            # When a wait for a person ran out unclaimed; NULL once a person followed it up.
+            "ALTER TABLE conversations ADD COLUMN missed_at {float}",
+        ],
+    ),
 ]
 
 _DIALECT: Dict[bool, Dict[str, str]] = {

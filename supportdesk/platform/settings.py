@@ -17,6 +17,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_GRAPH_API_URL = "https://graph.facebook.com/v24.0"
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 DEFAULT_FCM_API_URL = "https://fcm.googleapis.com"
+DEFAULT_TRANSCRIPTION_MODEL = "gpt-4o-mini-transcribe"
+DEFAULT_MEDIA_STORAGE_URL = (PROJECT_ROOT / "var" / "media").as_uri()
 # Meta redelivers an unacknowledged webhook for up to 7 days (docs/whatsapp_contract.md §3); an inbox row
 # kept at least a day longer still turns such a late copy into a duplicate instead of a second turn.
 MIN_INBOX_RETENTION_DAYS = 8
@@ -55,6 +57,10 @@ class Settings:
     openai_temperature: float = 0.3
     ai_max_calls_per_hour: int = 30
     ai_context_turns: int = 12
+    openai_transcription_model: str = DEFAULT_TRANSCRIPTION_MODEL
+
+    media_storage_url: str = DEFAULT_MEDIA_STORAGE_URL  # file:///path or s3://bucket/prefix (boto3, AWS_*)
+    media_retention_days: int = 90
 
     fcm_service_account_file: Optional[str] = None
     fcm_project_id: Optional[str] = None
@@ -179,6 +185,13 @@ def _inbox_retention_days(env: Mapping[str, str], default: int) -> int:
     return days
 
 
+def _media_storage_url(env: Mapping[str, str]) -> str:
+    url = _optional(env, "MEDIA_STORAGE_URL") or (PROJECT_ROOT / "var" / "media").as_uri()
+    if not (url.startswith("file:///") or (url.startswith("s3://") and len(url) > len("s3://"))):
+        raise SettingsError("MEDIA_STORAGE_URL must start with file:/// or s3://<bucket>")
+    return url
+
+
 def load_settings(environ: Optional[Mapping[str, str]] = None, dotenv: Optional[Path] = None) -> Settings:
     """Build settings from `environ` (default: the process) layered over a .env file."""
     env = dict(_read_dotenv(dotenv if dotenv is not None else PROJECT_ROOT / ".env"))
@@ -212,6 +225,9 @@ def load_settings(environ: Optional[Mapping[str, str]] = None, dotenv: Optional[
         openai_temperature=_number(env, "OPENAI_TEMPERATURE", defaults.openai_temperature, float),
         ai_max_calls_per_hour=int(_number(env, "AI_MAX_CALLS_PER_HOUR", defaults.ai_max_calls_per_hour, int)),
         ai_context_turns=int(_number(env, "AI_CONTEXT_TURNS", defaults.ai_context_turns, int)),
+        openai_transcription_model=_optional(env, "OPENAI_TRANSCRIPTION_MODEL") or DEFAULT_TRANSCRIPTION_MODEL,
+        media_storage_url=_media_storage_url(env),
+        media_retention_days=int(_positive(env, "MEDIA_RETENTION_DAYS", defaults.media_retention_days, int)),
         fcm_service_account_file=_optional(env, "FCM_SERVICE_ACCOUNT_FILE"),
         fcm_project_id=_optional(env, "FCM_PROJECT_ID"),
         fcm_api_url=(_optional(env, "FCM_API_URL") or DEFAULT_FCM_API_URL).rstrip("/"),

@@ -19,6 +19,7 @@ LAYERS = {
     "knowledge": 4,
     "scheduling": 4,
     "console": 4,
+    "media": 4,
     "runtime": 5,
 }
 

@@ -1,0 +1,1 @@
+"""Media: customers' and attendants' images, audio, video, documents and stickers, downloaded and stored."""
