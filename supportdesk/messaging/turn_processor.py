@@ -9,7 +9,6 @@ Rasa recorded then, instead of running the turn twice.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional
@@ -21,10 +20,11 @@ from supportdesk.messaging import inbox, outbox, stream_events
 from supportdesk.messaging.conversations import load_conversation
 from supportdesk.messaging.history import bot_text
 from supportdesk.messaging.language import ENGLISH, remember_language
+from supportdesk.messaging.typed_choices import resolve_typed_choice
 from supportdesk.platform.database import Database
 from supportdesk.platform.timestamps import iso_time
 from supportdesk.whatsapp.graph_api import GraphApiClient
-from supportdesk.whatsapp.rendering import choice_from_number, render_bot_message
+from supportdesk.whatsapp.rendering import render_bot_message
 
 logger = logging.getLogger(__name__)
 
@@ -188,17 +188,8 @@ class TurnProcessor:
                 stream_events.publish(cursor, stream_events.MESSAGE_CREATED, message, row.conversation_id)
 
     def _resolve_numbered_choice(self, conversation_id: str, text: str) -> str:
-        """Map "2" back to the payload of option 2 when our last message offered numbered options."""
-        if len(text.strip()) > 4:  # "2", "2." or "10)": anything longer is not a menu choice
-            return text
-        rows = self._database.execute(
-            "SELECT numbered_choices FROM outbox_messages WHERE conversation_id = ? AND origin = 'bot' "
-            "ORDER BY id DESC LIMIT 1",
-            (conversation_id,),
-        )
-        if not rows or not rows[0]["numbered_choices"]:
-            return text
-        return choice_from_number(text, tuple(json.loads(rows[0]["numbered_choices"]))) or text
+        """Map "2" or a typed option title back to its payload when our last message offered choices."""
+        return resolve_typed_choice(self._database, conversation_id, text)
 
     async def _acknowledge(self, row: inbox.InboxRow) -> None:
         """Mark the message read, with the typing indicator when the assistant will answer."""
