@@ -3,19 +3,19 @@
 The attendant chosen is the available one with the fewest open (`human`) conversations, ties
 broken by who has been idle longest (got a conversation least recently). The assignment is
 one conditional UPDATE on `status = 'waiting'`, so a claim or release racing it wins or loses
-cleanly; the assignee gets the handoff push. Off (`off`) by default: attendants claim.
+cleanly; the assignee gets a push of its own ("assigned to you", with the summary when there is one;
+the team already had the waiting push). Off (`off`) by default: attendants claim.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import time
 from typing import Callable, List, Optional
 
-from supportdesk.attendant.alerts import courtesy_push
-from supportdesk.attendant.push import PushSender
+from supportdesk.attendant.alerts import courtesy_push, team_text
+from supportdesk.attendant.push import PushMessage, PushSender
 from supportdesk.attendant.workspace import available_attendants
 from supportdesk.handoff.state import HandoffTimeouts, take_over
 from supportdesk.handoff.summary import summary_push
@@ -35,6 +35,12 @@ class Assignment:
 
     conversation: Conversation
     attendant_id: str
+
+
+def assigned_push(conversation: Conversation) -> PushMessage:
+    """The assignee's push: the handoff push's body (summary or reason) under "assigned to you"."""
+    waiting = summary_push(conversation)
+    return PushMessage(waiting.type, conversation.id, team_text("utter_push_assigned_title"), waiting.body)
 
 
 def _assign(database: Database, conversation_id: str, attendant_id: str, timeouts: HandoffTimeouts, now: float) -> Optional[Conversation]:
@@ -77,9 +83,9 @@ def assign_waiting(
 async def run_assignment(
     database: Database, timeouts: HandoffTimeouts, summaries_first: bool, pushes: Callable[[], PushSender]
 ) -> List[Assignment]:
-    """One pass of assignment, then a push to each assignee (a failed push is logged, never raised)."""
+    """One pass of assignment, then a push to each assignee alone (a failed push is logged, never raised)."""
     done = await database.run(assign_waiting, database, timeouts, summaries_first)
     for assignment in done:
-        push = functools.partial(summary_push, assignment.conversation)
-        await courtesy_push(database, pushes, push, assignment.attendant_id)
+        conversation = assignment.conversation
+        await courtesy_push(database, pushes, lambda conversation=conversation: assigned_push(conversation), assignment.attendant_id)
     return done

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from supportdesk.attendant.alerts import register_device
+from supportdesk.attendant.alerts import handoff_push, notify, register_device
+from supportdesk.attendant.push import FcmPushSender
 from supportdesk.attendant.workspace import set_available
 from supportdesk.handoff import state as handoff
 from supportdesk.handoff.assignment import assign_waiting, run_assignment
 from supportdesk.handoff.state import HandoffTimeouts
 from supportdesk.handoff.workspace_loop import run_new_waits
 from supportdesk.messaging.conversations import load_conversation
+from supportdesk.platform.redaction import mask_phone
 from supportdesk.platform.settings import Settings
 from supportdesk.runtime import get_runtime
+from tests.fakes.fake_fcm import FakeFcm
 from tests.supportdesk.handoff.test_summary import RecordingPushSender
 
 NOW = 1_900_000_000.0
@@ -87,3 +90,17 @@ async def test_off_by_default_and_on_with_round_robin(team):
     assert holders(team, ["5511000000040"]) == [None]
     await run_new_waits(team, no_history, Settings(handoff_auto_assign="round_robin"), lambda: pushes)
     assert holders(team, ["5511000000040"]) == ["ana"]
+
+
+async def test_through_fcm_the_assignee_alone_hears_it_is_theirs(team, tmp_path):
+    customer = "5511000000050"
+    waiting(team, customer, NOW)
+    with FakeFcm(project_id="supportdesk-test") as fcm:
+        sender = FcmPushSender(str(fcm.write_service_account(tmp_path)), "supportdesk-test", fcm.url)
+        await notify(team, sender, handoff_push(load_conversation(team, customer)))  # what the handoff action sends
+        await run_new_waits(team, None, Settings(handoff_auto_assign="round_robin"), lambda: sender)
+        sent = [(m["token"], m["notification"]["title"], m["notification"]["body"], m["data"]["type"]) for m in fcm.messages]
+    body = f"{mask_phone(customer)}: asked for a person"
+    assert sorted(sent[:3]) == [(f"fcm-token-{who}-000001", "Customer waiting for a person", body, "handoff")
+                                for who in ("ana", "bruno", "carla")]
+    assert sent[3:] == [("fcm-token-ana-000001", "Customer assigned to you", body, "handoff")]
