@@ -11,6 +11,7 @@ from typing import Any, Dict, List
 from supportdesk.attendant.conversation_pages import DEFAULT_LIMIT as DEFAULT_LIST_LIMIT
 from supportdesk.attendant.conversation_pages import MAX_LIMIT as MAX_LIST_LIMIT
 from supportdesk.attendant.openapi_lifecycle import lifecycle_paths
+from supportdesk.attendant.openapi_media import media_paths
 from supportdesk.attendant.openapi_workspace import workspace_paths
 from supportdesk.messaging.history import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from supportdesk.whatsapp.limits import TEXT_MAX
@@ -279,6 +280,7 @@ def _paths() -> Dict[str, Any]:
         },
         **workspace_paths(_ref, _json, _errors, conversation_id),
         **lifecycle_paths(_ref, _json, _errors, conversation_id),
+        **media_paths(_ref, _json, _errors, conversation_id),
         "/openapi.json": {
             "get": {"summary": "This document", "security": [],
                     "responses": {"200": {"description": "OpenAPI 3 document"}}}

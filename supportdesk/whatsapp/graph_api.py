@@ -39,6 +39,7 @@ from supportdesk.whatsapp.limits import (
 logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_MAX = 5.0
+UPLOAD_MIN_BYTES_PER_SECOND = 1_000_000  # media uploads get this much more time per byte than other calls
 
 
 class MessageLimitError(ValueError):
@@ -179,13 +180,38 @@ class GraphApiClient:
         url = f"{self._base_url}/{business_account_id}/message_templates?{urllib.parse.urlencode(query)}"
         return await self._request("GET", url, None)
 
+    async def upload_media(self, data: bytes, mime_type: str, filename: str) -> str:
+        """Upload a file to `/{phone_number_id}/media` (multipart, as Meta documents it); returns its media id."""
+        form = aiohttp.FormData()
+        form.add_field("messaging_product", "whatsapp")
+        form.add_field("type", mime_type)
+        form.add_field("file", data, filename=filename, content_type=mime_type)
+        # The usual timeout plus the time a slow link (UPLOAD_MIN_BYTES_PER_SECOND) needs for the file.
+        total = self._timeout.total + len(data) / UPLOAD_MIN_BYTES_PER_SECOND
+        timeout = aiohttp.ClientTimeout(total=total, connect=self._timeout.connect)
+        url = f"{self._base_url}/{self._phone_number_id}/media"
+        answer = await self._request("POST", url, None, form=form, timeout=timeout)
+        media_id = answer.get("id")
+        if not isinstance(media_id, str) or not media_id:
+            raise TransportError("upload answer without an id", http_status=200)
+        return media_id
+
     async def _request(
-        self, method: str, url: str, body: Optional[Dict[str, Any]], recipient: Optional[str] = None
+        self,
+        method: str,
+        url: str,
+        body: Optional[Dict[str, Any]],
+        recipient: Optional[str] = None,
+        form: Optional[aiohttp.FormData] = None,
+        timeout: Optional[aiohttp.ClientTimeout] = None,
     ) -> Dict[str, Any]:
-        """One HTTP call; Graph errors and transport failures come back as GraphApiError."""
+        """One HTTP call (a JSON body, or a multipart `form`); Graph errors and transport failures come back as GraphApiError."""
         headers = {"Authorization": f"Bearer {self._access_token}"}
+        payload: Dict[str, Any] = {"data": form} if form is not None else {"json": body}
+        if timeout is not None:
+            payload["timeout"] = timeout
         try:
-            async with self._client().request(method, url, json=body, headers=headers) as response:
+            async with self._client().request(method, url, headers=headers, **payload) as response:
                 raw = await response.read()
                 status = response.status
         except asyncio.TimeoutError:

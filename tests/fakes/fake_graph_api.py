@@ -4,7 +4,8 @@ Template listing (`GET /{account}/message_templates`) pages `templates` two at a
 Paths are accepted with or without a version segment (`fake.url` or `fake.url + "/v24.0"`).
 Answers have the fixtures' shapes: sends get `{messaging_product, contacts, messages: [{id}]}`
 with unique wamids, read/typing requests `{"success": true}`, media ids the body of
-`media_get_response.json`. A wrong bearer token gets Graph's 401 (code 190, OAuthException).
+`media_get_response.json`, uploads (`POST .../media`, multipart, parsed by `uploads()`) a fresh
+media id in the shape of `media_upload_response.json`. A wrong bearer token gets Graph's 401 (code 190, OAuthException).
 Script the next answers per route (`SEND` or `MEDIA`) with any error fixture (`script_error`),
 a slow answer (`script_delay`) or a 500 whose body is not JSON (`script_server_error`); Meta's
 rate limits (130429 for the number, 131056 for one customer) come on demand for the sends to
@@ -14,6 +15,9 @@ one recipient (`script_rate_limit`), so concurrent sends to others are not affec
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import email.parser
+import email.policy
 import itertools
 import json
 import time
@@ -27,7 +31,9 @@ from tests.fixture_files import fixture_bytes
 FAKE_ACCESS_TOKEN = "EAAGfakegraphtoken0123456789abcdef"
 SEND = "send"  # route key: POST .../messages (sends, read receipts and typing alike)
 MEDIA = "media"  # route key: GET /{media_id}
+UPLOAD = "upload"  # route key: POST /{phone_number_id}/media
 TEMPLATES = "templates"  # route key: GET /{business_account_id}/message_templates
+UPLOADED_MEDIA_ID_PREFIX = "10375432915"  # uploaded media ids look like the fixture's, unique per upload
 TEMPLATES_PAGE_SIZE = 2  # small, so the fixture's three templates take two pages
 TEXT_MAX = 4096
 THROUGHPUT_LIMIT = 130429
@@ -76,6 +82,8 @@ class FakeGraphApi(LoopbackServer):
         """With or without a version segment, as the client is configured."""
         app.router.add_post("/{version}/{phone}/messages", self.tracked(self._messages))
         app.router.add_post("/{phone}/messages", self.tracked(self._messages))
+        app.router.add_post("/{version}/{phone}/media", self.tracked(self._upload))
+        app.router.add_post("/{phone}/media", self.tracked(self._upload))
         app.router.add_get("/{version}/{account}/message_templates", self.tracked(self._templates))
         app.router.add_get("/{account}/message_templates", self.tracked(self._templates))
         app.router.add_get("/{version}/{media}", self.tracked(self._media))
@@ -119,6 +127,11 @@ class FakeGraphApi(LoopbackServer):
                 request for request in self.requests
                 if request.method == "GET" and not request.path.endswith("/message_templates")
             ]
+
+    def uploads(self) -> List[Upload]:
+        """The media uploads received (answered or refused), in order, with their form fields parsed."""
+        with self._lock:
+            return [_upload_of(request) for request in self.requests if request.path.endswith("/media")]
 
     def template_listings(self) -> List[RecordedRequest]:
         """The template list requests received (one per page), in order."""
@@ -185,6 +198,23 @@ class FakeGraphApi(LoopbackServer):
             {"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}], "messages": [{"id": wamid}]}
         )
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Meta's upload: multipart `messaging_product=whatsapp`, `type` and `file`; answers `{"id"}`."""
+        recorded = await self.record(request)
+        if not self._authorized(request):
+            return web.json_response(TOKEN_ERROR, status=401)
+        scripted = await self._scripted_answer(UPLOAD)
+        if scripted is not None:
+            return scripted
+        upload = _upload_of(recorded)
+        if upload.messaging_product != "whatsapp" or not upload.type or upload.data is None:
+            details = "messaging_product=whatsapp, type and file are required"
+            return web.json_response(graph_error(100, "Invalid parameter", details), status=400)
+        body = json.loads(fixture_bytes("media_upload_response.json"))
+        with self._lock:
+            body["id"] = f"{UPLOADED_MEDIA_ID_PREFIX}{next(self._ids):08d}"
+        return web.json_response(body)
+
     async def _templates(self, request: web.Request) -> web.Response:
         """Meta's paging: `paging.cursors.after` always, `paging.next` only while more pages follow."""
         await self.record(request)
@@ -227,6 +257,32 @@ def _message_bodies(requests: List[RecordedRequest]) -> List[Dict[str, Any]]:
         if isinstance(body, dict):
             bodies.append(body)
     return bodies
+
+
+@dataclasses.dataclass(frozen=True)
+class Upload:
+    """One media upload as the fake parsed it: the form's fields and the file part."""
+
+    messaging_product: Optional[str]
+    type: Optional[str]
+    data: Optional[bytes]
+    filename: Optional[str]
+    content_type: Optional[str]
+
+
+def _upload_of(request: RecordedRequest) -> Upload:
+    """The multipart form of an upload request, parsed as a server would."""
+    head = f"Content-Type: {request.headers.get('Content-Type', '')}\r\n\r\n".encode()
+    parsed = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + request.body)
+    fields: Dict[str, str] = {}
+    data = filename = content_type = None
+    for part in parsed.iter_parts() if parsed.is_multipart() else ():
+        name = part.get_param("name", header="content-disposition")
+        if name == "file":
+            data, filename, content_type = part.get_payload(decode=True), part.get_filename(), part.get_content_type()
+        elif name:
+            fields[name] = part.get_content().strip()
+    return Upload(fields.get("messaging_product"), fields.get("type"), data, filename, content_type)
 
 
 def _send_problem(body: Any) -> Optional[Dict[str, Any]]:
