@@ -35,6 +35,8 @@ validate: install ## Check the YAML: yamllint, rasa data validate --fail-on-warn
 	$(RASA) data validate --fail-on-warnings
 	$(PYTHON) -m supportdesk.platform.response_languages
 	$(PYTHON) -m supportdesk.attendant.canned_responses
+	$(PYTHON) -m supportdesk.scheduling.services
+	$(PYTHON) -m supportdesk.scheduling.answers
 
 lint: validate ## Everything validate checks, plus ruff over the Python (settings in pyproject.toml)
 	$(BIN)/ruff check .

@@ -76,23 +76,23 @@ def portuguese_wording(monkeypatch):
     monkeypatch.setattr("supportdesk.scheduling.wording.get_responses", lambda: renderer)
 
 
-def test_a_readable_open_time_is_kept_with_its_display_and_timestamp():
+async def test_a_readable_open_time_is_kept_with_its_display_and_timestamp():
     dispatcher = CollectingDispatcher()
-    slots = validator().validate_appointment_time("tomorrow at 3pm", dispatcher, tracker(), {})
+    slots = await validator().validate_appointment_time("tomorrow at 3pm", dispatcher, tracker(), {})
     assert dispatcher.messages == []
     assert slots["appointment_time_display"] == slots["appointment_time"] == "Tuesday 14 May at 15:00"
     assert slots["appointment_starts_at"] == dt.datetime(2024, 5, 14, 15, 0, tzinfo=dt.timezone.utc).timestamp()
 
 
-def test_the_time_the_model_passes_on_is_read():
+async def test_the_time_the_model_passes_on_is_read():
     """The AI's schedule_appointment tool fills the slot with an ISO 8601 local date-time."""
     dispatcher = CollectingDispatcher()
-    slots = validator().validate_appointment_time("2024-05-17T10:00", dispatcher, tracker(), {})
+    slots = await validator().validate_appointment_time("2024-05-17T10:00", dispatcher, tracker(), {})
     assert dispatcher.messages == []
     assert slots["appointment_starts_at"] == dt.datetime(2024, 5, 17, 10, 0, tzinfo=dt.timezone.utc).timestamp()
 
 
-def test_each_problem_is_reasked_with_its_own_reason_in_words():
+async def test_each_problem_is_reasked_with_its_own_reason_in_words():
     cases = {
         "yesterday at 2pm": (
             "utter_appointment_time_past", "That time has already passed ⏰ Please pick a day and time from now on."
@@ -115,7 +115,7 @@ def test_each_problem_is_reasked_with_its_own_reason_in_words():
     }
     for text, expected in cases.items():
         dispatcher = CollectingDispatcher()
-        slots = validator().validate_appointment_time(text, dispatcher, tracker(), {})
+        slots = await validator().validate_appointment_time(text, dispatcher, tracker(), {})
         assert slots["appointment_time"] is None, text
         assert said(dispatcher) == [expected], text
 
@@ -129,9 +129,9 @@ def test_each_problem_is_reasked_with_its_own_reason_in_words():
         ("en", "tomorrow at 3pm", "Tuesday 14 May at 15:00"),
     ],
 )
-def test_the_time_is_read_and_worded_in_the_conversation_language(portuguese_wording, language, text, display):
+async def test_the_time_is_read_and_worded_in_the_conversation_language(portuguese_wording, language, text, display):
     dispatcher = CollectingDispatcher()
-    slots = validator().validate_appointment_time(text, dispatcher, tracker({"language": language}), {})
+    slots = await validator().validate_appointment_time(text, dispatcher, tracker({"language": language}), {})
     assert dispatcher.messages == []
     assert slots["appointment_time_display"] == slots["appointment_time"] == display
 
@@ -145,9 +145,9 @@ def test_the_time_is_read_and_worded_in_the_conversation_language(portuguese_wor
         ("en", "friday", {"appointment_day": "Friday 17 May"}),
     ],
 )
-def test_a_reask_carries_its_values_in_the_conversation_language(portuguese_wording, language, text, values):
+async def test_a_reask_carries_its_values_in_the_conversation_language(portuguese_wording, language, text, values):
     dispatcher = CollectingDispatcher()
-    slots = validator().validate_appointment_time(text, dispatcher, tracker({"language": language}), {})
+    slots = await validator().validate_appointment_time(text, dispatcher, tracker({"language": language}), {})
     if values is None:
         assert dispatcher.messages == [] and slots["appointment_starts_at"] is not None
         return
@@ -156,10 +156,10 @@ def test_a_reask_carries_its_values_in_the_conversation_language(portuguese_word
     assert slots == {"appointment_time": None, "appointment_time_display": None, "appointment_starts_at": None}
 
 
-def test_an_hour_alone_answers_the_day_the_customer_was_asked_about(portuguese_wording):
+async def test_an_hour_alone_answers_the_day_the_customer_was_asked_about(portuguese_wording):
     """"sexta de manhã" → "Que horas?" → "10": Friday at 10:00, not the 10th of the month."""
     dispatcher = CollectingDispatcher()
-    slots = validator().validate_appointment_time(
+    slots = await validator().validate_appointment_time(
         "10", dispatcher, load_tracker("appointment_hour_for_the_day_asked_in_portuguese"), {}
     )
     assert dispatcher.messages == []
@@ -170,7 +170,7 @@ def test_an_hour_alone_answers_the_day_the_customer_was_asked_about(portuguese_w
     }
 
 
-def test_the_day_asked_about_is_read_back_through_every_question_for_the_hour():
+async def test_the_day_asked_about_is_read_back_through_every_question_for_the_hour():
     def user(text):
         return {"event": "user", "text": text}
 
@@ -183,43 +183,35 @@ def test_the_day_asked_about_is_read_back_through_every_question_for_the_hour():
     assert texts_asked_for_their_hour(events[:3]) == []
     assert texts_asked_for_their_hour([user("sexta"), bot("utter_appointment_time_closed"), user("10")]) == []
     form = validator()
-    slots = form.validate_appointment_time(
+    slots = await form.validate_appointment_time(
         "10", CollectingDispatcher(), tracker({"language": "pt-BR"}, events=events), {}
     )
     assert slots["appointment_starts_at"] == dt.datetime(2024, 5, 17, 10, 0, tzinfo=dt.timezone.utc).timestamp()
 
 
-async def test_the_opening_message_prefills_the_time_only_when_it_reads_as_one():
+async def test_the_opening_message_keeps_any_time_it_names_for_the_validator():
+    """Kept when it reads as one; a day without an hour or a closed time is kept too, to be asked or refused."""
     form = validator()
-    opening = tracker(text="can i come tomorrow at 3pm?")
-    assert await form.extract_appointment_time(CollectingDispatcher(), opening, {}) == {
-        "appointment_time": "can i come tomorrow at 3pm?"
-    }
+    for text in ("can i come tomorrow at 3pm?", "can i come on saturday at 10?", "can i come on friday"):
+        assert await form.extract_appointment_time(CollectingDispatcher(), tracker(text=text), {}) == {
+            "appointment_time": text
+        }, text
     vague = tracker(text="i want to book an appointment")
     assert await form.extract_appointment_time(CollectingDispatcher(), vague, {}) == {}
-    asked = tracker(text="tomorrow at 3pm", requested="appointment_service")
-    assert await form.extract_appointment_time(CollectingDispatcher(), asked, {}) == {}
+    resumed = tracker(text="can i come tomorrow at 3pm?", events=[
+        {"event": "user", "text": "can i come tomorrow at 3pm?"}, {"event": "action", "name": "action_ai_answer"},
+    ])
+    assert await form.extract_appointment_time(CollectingDispatcher(), resumed, {}) == {}
 
 
 @pytest.mark.parametrize(
-    "language, text, prefilled",
-    [("pt-BR", "pode ser amanhã às 15h?", True), ("pt-BR", "quero marcar pra amanhã de manhã", False),
-     ("en", "can i come tomorrow morning?", False), ("en", "can i come tomorrow at 10am?", True)],
+    "language, text",
+    [("pt-BR", "pode ser amanhã às 15h?"), ("pt-BR", "quero marcar pra amanhã de manhã"),
+     ("en", "can i come tomorrow morning?"), ("en", "can i come tomorrow at 10am?")],
 )
-async def test_the_opening_message_is_read_in_the_conversation_language(language, text, prefilled):
+async def test_the_opening_message_is_read_in_the_conversation_language(language, text):
     opening = tracker({"language": language}, text=text)
-    expected = {"appointment_time": text} if prefilled else {}
-    assert await validator().extract_appointment_time(CollectingDispatcher(), opening, {}) == expected
-
-
-def test_service_skip_and_tidy():
-    form = validator()
-    assert form.validate_appointment_service("Skip", CollectingDispatcher(), tracker(), {}) == {
-        "appointment_service": ""
-    }
-    assert form.validate_appointment_service("  hair   cut ", CollectingDispatcher(), tracker(), {}) == {
-        "appointment_service": "hair cut"
-    }
+    assert await validator().extract_appointment_time(CollectingDispatcher(), opening, {}) == {"appointment_time": text}
 
 
 class RecordingPushSender:
