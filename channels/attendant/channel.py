@@ -20,6 +20,7 @@ from supportdesk.attendant.tokens import TokenRejected
 from supportdesk.handoff.desk import AttendantDesk
 from supportdesk.handoff.state import timeouts_from
 from supportdesk.handoff.workspace_loop import run_new_waits_loop
+from supportdesk.media.retention import purge_media
 from supportdesk.messaging.housekeeping import Retention, run_housekeeping_loop
 from supportdesk.platform.database import DatabaseUnavailable
 from supportdesk.platform.http_errors import ChannelBlueprint, error_response
@@ -112,7 +113,13 @@ class AttendantInput(InputChannel):
                 self._timer_task = asyncio.create_task(self.desk.run_timer_loop(TIMER_PERIOD_SECONDS))
                 runtime = get_runtime()
                 retention = Retention.from_settings(runtime.settings)
-                self._housekeeping_task = asyncio.create_task(run_housekeeping_loop(runtime.database, retention))
+                media_days = runtime.settings.media_retention_days
+                self._housekeeping_task = asyncio.create_task(
+                    run_housekeeping_loop(
+                        runtime.database, retention,
+                        also=lambda now: purge_media(runtime.database, runtime.media_store, now, media_days),
+                    )
+                )
                 self._new_waits_task = asyncio.create_task(
                     run_new_waits_loop(runtime.database, runtime.tracker_history, runtime.settings, lambda: runtime.push_sender)
                 )

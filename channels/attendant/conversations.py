@@ -17,9 +17,18 @@ from supportdesk.attendant.notes import history_page_with_notes, notes_of
 from supportdesk.attendant.tokens import Attendant
 from supportdesk.handoff.desk import NotHolder, UnknownConversation
 from supportdesk.handoff.state import ClaimRefused, TransitionResult
+from supportdesk.media.records import media_for_refs, media_json
 from supportdesk.messaging import tracker_bridge
 from supportdesk.messaging.conversations import Conversation, load_conversation
-from supportdesk.messaging.history import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, UnknownMessage, delivery_states, with_delivery
+from supportdesk.messaging.history import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    UnknownMessage,
+    delivery_states,
+    media_ref,
+    with_delivery,
+    with_media,
+)
 from supportdesk.platform.http_errors import error_response
 from supportdesk.runtime import get_runtime
 from supportdesk.whatsapp.limits import TEXT_MAX as MAX_REPLY_CHARS
@@ -120,6 +129,9 @@ async def _history(conversation_id: str, request: Request) -> Dict[str, Any]:
         raise ApiError(400, "unknown_message", f"{unknown.parameter}= names no message of this conversation.") from None
     states = await database.run(delivery_states, database, conversation_id, found.messages)
     with_delivery(found.messages, states)
+    refs = [ref for ref in map(media_ref, found.messages) if ref is not None]
+    files = await database.run(media_for_refs, database, conversation_id, refs)
+    with_media(found.messages, {ref: media_json(record) for ref, record in files.items()})
     return found.to_json()
 
 

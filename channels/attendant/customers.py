@@ -27,7 +27,10 @@ def add_routes(api: Blueprint, channel: AttendantInput) -> None:
             raise ApiError(403, "forbidden", "Only an admin may erase a customer.")
         runtime = get_runtime()
         try:
-            await erasure.erase_customer(runtime.database, runtime.dialogue.run, runtime.agent, customer_id, attendant.id)
+            await erasure.erase_customer(
+                runtime.database, runtime.dialogue.run, runtime.agent, customer_id, attendant.id,
+                media_store=runtime.media_store,
+            )
         except erasure.UnknownCustomer:
             raise ApiError(404, "not_found", "No customer with that id.") from None
         except (erasure.CustomerBusy, erasure.AssistantUnavailable):

@@ -9,7 +9,9 @@ The steps run in an order that leaves nothing half-visible and keeps a failure r
 3. Our tables, in one transaction that locks the conversation row first: delivery statuses of the
    messages sent to them, outbox and inbox rows, stream events, handoff requests, appointments,
    pushes in `push_log`, the lease, and the conversation row itself.
-4. Stored media files, through `erase_media` (a hook: no media is kept yet).
+4. Stored media files (`MEDIA_STORAGE_URL`): their keys are read in step 3's transaction, which
+   deletes their `media_files` rows; the files go after the commit (`erase_media`). A file left
+   by a failure is removed by the media retention sweep; a row pointing to a deleted file would not be.
 
 Afterwards `GET /conversations/{id}` is 404 and the customer's next message starts a fresh
 conversation and tracker.
@@ -23,7 +25,7 @@ import dataclasses
 import logging
 import time
 import uuid
-from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
 
 from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
 
@@ -44,6 +46,7 @@ ERASED_ROWS: Tuple[Tuple[str, str], ...] = (
     ("satisfaction", "conversation_id = ?"),
     ("conversation_notes", "conversation_id = ?"),
     ("push_log", "conversation_id = ?"),
+    ("media_files", "conversation_id = ?"),
     ("conversation_leases", "conversation_id = ?"),
     ("conversations", "id = ?"),
 )
@@ -84,12 +87,21 @@ def is_known(database: Database, conversation_id: str) -> bool:
     return bool(rows)
 
 
-def erase_rows(database: Database, conversation_id: str) -> Dict[str, int]:
-    """Delete the customer's rows of every table in one transaction; rows deleted per table."""
+def erase_rows(database: Database, conversation_id: str, media_keys: Optional[List[str]] = None) -> Dict[str, int]:
+    """Delete the customer's rows of every table in one transaction; rows deleted per table.
+
+    The storage keys of the media files whose rows go are appended to `media_keys`.
+    """
     counts: Dict[str, int] = {}
     with database.transaction() as cursor:
         # Writers that lock the conversation (attendant replies) wait, then find it gone.
         cursor.execute(f"SELECT id FROM conversations WHERE id = ?{database.for_update}", (conversation_id,))
+        if media_keys is not None:
+            found = cursor.execute(
+                "SELECT storage_key FROM media_files WHERE conversation_id = ? AND storage_key IS NOT NULL",
+                (conversation_id,),
+            ).fetchall()
+            media_keys.extend(row["storage_key"] for row in found)
         for table, where in ERASED_ROWS:
             cursor.execute(f"DELETE FROM {table} WHERE {where}", (conversation_id,))
             counts[table] = max(cursor.rowcount, 0)
@@ -118,15 +130,20 @@ async def erase_tracker(agent: Any, conversation_id: str) -> int:
         return forget_tracker(agent.tracker_store, conversation_id)
 
 
-def erase_media(conversation_id: str) -> int:
-    """Delete the customer's stored media files; the number deleted.
+def erase_media(store: Optional[Any], keys: Sequence[str]) -> int:
+    """Delete the customer's stored media files (`store`: the runtime's media store); the number deleted.
 
-    Hook: no media is stored yet. When media is kept (`MEDIA_STORAGE_URL`, a media table with a
-    `conversation_id` column), collect the file keys in `erase_rows`' transaction, delete the rows
-    there, and delete the files here, after the commit (a file left by a failure is retried by the
-    next erasure, while a row pointing to a deleted file would not be).
+    Called after `erase_rows` committed; a file that cannot be deleted now is logged and left to
+    the media retention sweep.
     """
-    return 0
+    deleted = 0
+    for key in keys if store is not None else ():
+        try:
+            store.delete(key)
+            deleted += 1
+        except Exception as error:
+            logger.warning("customer.media_erase_failed", extra={"error": type(error).__name__})
+    return deleted
 
 
 async def _take_conversation(database: Database, conversation_id: str, owner: str, wait_seconds: float) -> None:
@@ -145,6 +162,7 @@ async def erase_customer(
     conversation_id: str,
     erased_by: str,
     wait_seconds: float = BUSY_WAIT_SECONDS,
+    media_store: Optional[Any] = None,
 ) -> Erasure:
     """Erase everything kept about one customer (see the module docstring); UnknownCustomer when nothing is."""
     if not await database.run(is_known, database, conversation_id):
@@ -155,12 +173,13 @@ async def erase_customer(
     await _take_conversation(database, conversation_id, owner, wait_seconds)
     try:
         tracker_events = await run_on_dialogue(erase_tracker(agent, conversation_id))
-        rows = await database.run(erase_rows, database, conversation_id)  # the lease row goes with them
+        media_keys: List[str] = []
+        rows = await database.run(erase_rows, database, conversation_id, media_keys)  # the lease row goes too
     except BaseException:
         with contextlib.suppress(Exception):  # turns may go on (else the lease lapses); a retry starts over
             await database.run(release_lease, database, conversation_id, owner)
         raise
-    media_files = erase_media(conversation_id)
+    media_files = await asyncio.to_thread(erase_media, media_store, media_keys)
     logger.info(
         "customer.erased",
         extra={

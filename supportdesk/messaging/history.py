@@ -6,6 +6,9 @@ Message ids are stable: a customer turn is its `wamid`; the assistant's replies 
 messages sent since the last dialogue turn are not in the tracker yet (`tracker_bridge`
 writes them at the next turn); they are added from the outbox rows, after the tracker's.
 
+Media (`with_media`): a customer message's file is found by its wamid, an attendant's by its
+outbox id; the caller reads the `media_files` rows of a page and passes their `media` objects.
+
 The API shows it a page at a time (`history_page`): the newest `limit` messages, or those just
 before `before=` or just after `after=` (message ids), in chronological order, with the ids to
 ask for next. A long history is built in a worker thread, never on the server's event loop.
@@ -75,7 +78,10 @@ def messages_from_events(conversation_id: str, events: Iterable[Mapping[str, Any
         if kind == "user":
             last_user_id = event.get("message_id") or f"evt-{index}"
             replies_to_last = 0
-            messages.append(_message(conversation_id, last_user_id, "customer", event.get("text") or "", event))
+            message = _message(conversation_id, last_user_id, "customer", event.get("text") or "", event)
+            if metadata.get(MESSAGE_TYPE_KEY):  # what the customer sent: text, image, audio, ...
+                message["type"] = metadata[MESSAGE_TYPE_KEY]
+            messages.append(message)
         elif kind == "bot":
             own_id = metadata.get(MESSAGE_ID_KEY)
             if own_id is None:
@@ -117,6 +123,34 @@ def with_pending(
             }
         )
     return messages
+
+
+def media_ref(message: Mapping[str, Any]) -> Optional[str]:
+    """The `media_files.message_ref` a message's file would carry: its wamid, or its outbox id as text."""
+    if message.get("sender") == "customer":
+        return str(message["id"])
+    if message.get("sender") == "attendant" and _is_outbox_id(str(message["id"])):
+        return str(message["id"])[len(_OUTBOX_ID_PREFIX) :]
+    return None
+
+
+def with_media(messages: List[Dict[str, Any]], media: Mapping[str, Mapping[str, Any]]) -> List[Dict[str, Any]]:
+    """Add `media` (and `type` when unknown) to the messages whose ref (`media_ref`) has a file in `media`."""
+    for message in messages:
+        ref = media_ref(message)
+        found = media.get(ref) if ref is not None else None
+        if found is not None:
+            message["media"] = dict(found)
+            message.setdefault("type", _kind_of(found.get("mime_type")))
+    return messages
+
+
+def _kind_of(mime_type: Optional[str]) -> str:
+    """The WhatsApp message type a file of this MIME type is sent as (for attendants' sends)."""
+    top = (mime_type or "").split("/")[0]
+    if (mime_type or "").startswith("image/webp"):
+        return "sticker"
+    return top if top in ("image", "audio", "video") else "document"
 
 
 def _message(conversation_id: str, message_id: str, sender: str, text: str, event: Mapping[str, Any]) -> Dict[str, Any]:

@@ -7,6 +7,7 @@
   The row is also the wamid's dedupe key: once it is gone, a copy of that message would be taken
   as new. Meta redelivers for at most 7 days, so settings refuse a retention under 8 days.
 - Push log entries older than `PUSH_LOG_RETENTION_DAYS` (a record of pushes made, never re-read).
+- Whatever `also` purges (the media files past `MEDIA_RETENTION_DAYS`, wired by the caller).
 
 Every replica runs the loop; the deletes are idempotent, in small batches of their own transactions
 so webhooks storing meanwhile never wait long for the write lock.
@@ -18,7 +19,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from typing import Callable
+from typing import Callable, Dict, Optional
 
 from supportdesk.messaging import stream_events
 from supportdesk.platform.database import Database
@@ -92,13 +93,19 @@ async def run_housekeeping_loop(
     retention: Retention,
     period_seconds: float = PERIOD_SECONDS,
     clock: Callable[[], float] = time.time,
+    also: Optional[Callable[[float], Dict[str, int]]] = None,
 ) -> None:
-    """Purge now and then every `period_seconds` until cancelled; failures are logged and retried next time."""
+    """Purge now and then every `period_seconds` until cancelled; failures are logged and retried next time.
+
+    `also(now)` runs after each pass in a worker thread and returns its own counts (media retention).
+    """
     while True:
         try:
-            counts = await database.run(purge, database, clock(), retention)
-            if any(dataclasses.astuple(counts)):
-                logger.info("housekeeping.purged", extra=dataclasses.asdict(counts))
+            now = clock()
+            counts = dataclasses.asdict(await database.run(purge, database, now, retention))
+            counts.update(await asyncio.to_thread(also, now) if also is not None else {})
+            if any(counts.values()):
+                logger.info("housekeeping.purged", extra=counts)
         except asyncio.CancelledError:
             raise
         except Exception:

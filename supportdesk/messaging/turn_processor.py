@@ -9,6 +9,7 @@ Rasa recorded then, instead of running the turn twice.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional
@@ -29,6 +30,15 @@ from supportdesk.whatsapp.rendering import render_bot_message
 logger = logging.getLogger(__name__)
 
 CHANNEL_NAME = "whatsapp"
+
+
+@dataclasses.dataclass(frozen=True)
+class TurnInput:
+    """What a `before_turn` hook (media) made of a message: the dialogue's text, more metadata, the media shown."""
+
+    text: Optional[str] = None  # replaces the message's own text (a voice note's transcript, `/share_audio`)
+    metadata: Dict[str, Any] = dataclasses.field(default_factory=dict)
+    media: Optional[Dict[str, Any]] = None  # the history's `media` object for the customer's message
 
 
 class ReplyCollector(CollectingOutputChannel):
@@ -81,16 +91,21 @@ def replies_recorded_in(events: List[Any], wamid: str) -> Optional[List[Dict[str
     return replies
 
 
-def stream_messages(row: inbox.InboxRow, replies: List[Dict[str, Any]], now: float) -> List[Dict[str, Any]]:
+def stream_messages(
+    row: inbox.InboxRow, replies: List[Dict[str, Any]], now: float, turn: Optional[TurnInput] = None
+) -> List[Dict[str, Any]]:
     """The customer's message and the assistant's replies as `message.created` data (ids as in the history)."""
     base = {"conversation_id": row.conversation_id, "attendant_id": None}
     customer = {
         **base,
         "id": row.wamid,
         "sender": "customer",
-        "text": row.message.user_text or row.message.preview,
+        "text": (turn.text if turn and turn.text and not turn.text.startswith("/") else None)
+        or row.message.user_text
+        or row.message.preview,
         "timestamp": iso_time(float(row.message.timestamp or now)),
         "type": row.message.type,
+        **({"media": turn.media} if turn and turn.media else {}),
     }
     bot = [
         {**base, "id": f"{row.wamid}:{index}", "sender": "bot", "text": bot_text(reply), "timestamp": iso_time(now)}
@@ -112,6 +127,7 @@ class TurnProcessor:
         on_queued: Callable[[], None],
         after_turn: Optional[Callable[[inbox.InboxRow], Awaitable[None]]] = None,
         default_language: str = ENGLISH,
+        before_turn: Optional[Callable[[inbox.InboxRow], Awaitable[Optional[TurnInput]]]] = None,
     ) -> None:
         self._database = database
         self._handle_message = handle_message
@@ -121,6 +137,7 @@ class TurnProcessor:
         self._on_queued = on_queued
         self._after_turn = after_turn
         self._default_language = default_language
+        self._before_turn = before_turn  # media: downloaded and transcribed before the dialogue sees the message
 
     async def process(self, row: inbox.InboxRow) -> None:
         """Run the turn for `row` and queue its replies exactly once."""
@@ -130,6 +147,8 @@ class TurnProcessor:
             await self._database.run(self._finish, row, [], [], "skipped")
             logger.info("whatsapp.message.recorded", extra={"wamid": row.wamid, "type": message.type})
             return
+        turn = await self._before_turn(row) if self._before_turn is not None else None
+        text = turn.text if turn is not None and turn.text is not None else text
         text = await self._database.run(self._resolve_numbered_choice, row.conversation_id, text)
         previous_starts = await self._database.run(inbox.mark_started, self._database, row.wamid)
         replies = None
@@ -141,7 +160,8 @@ class TurnProcessor:
         if replies is None:
             await self._acknowledge(row)
             language = await self._database.run(
-                remember_language, self._database, row.conversation_id, message.user_text or "", self._default_language,
+                remember_language, self._database, row.conversation_id, text if turn else message.user_text or "",
+                self._default_language,
                 time.time(),
             )
             # The database decides who answers (and in which language); a failure here fails the turn and the
@@ -157,7 +177,7 @@ class TurnProcessor:
                     row.conversation_id,
                     input_channel=CHANNEL_NAME,
                     message_id=row.wamid,
-                    metadata=message.metadata(),
+                    metadata={**message.metadata(), **(turn.metadata if turn else {})},
                 )
             )
             replies = collector.messages
@@ -174,17 +194,24 @@ class TurnProcessor:
             conversation = await self._database.run(load_conversation, self._database, row.conversation_id)
             language = conversation.language if conversation else None
         drafts = drafts_for_replies(row.conversation_id, row.wamid, replies, language)
-        await self._database.run(self._finish, row, drafts, replies, "done")
+        await self._database.run(self._finish, row, drafts, replies, "done", turn)
         self._on_queued()
         if self._after_turn is not None:
             await self._after_turn(row)
 
-    def _finish(self, row: inbox.InboxRow, drafts: List[outbox.OutboxDraft], replies: List[Dict[str, Any]], state: str) -> None:
+    def _finish(
+        self,
+        row: inbox.InboxRow,
+        drafts: List[outbox.OutboxDraft],
+        replies: List[Dict[str, Any]],
+        state: str,
+        turn: Optional[TurnInput] = None,
+    ) -> None:
         now = time.time()
         with self._database.transaction() as cursor:
             outbox.enqueue(cursor, drafts, now)
             inbox.mark_done(cursor, row.wamid, now, state)
-            for message in stream_messages(row, replies, now):
+            for message in stream_messages(row, replies, now, turn):
                 stream_events.publish(cursor, stream_events.MESSAGE_CREATED, message, row.conversation_id)
 
     def _resolve_numbered_choice(self, conversation_id: str, text: str) -> str:

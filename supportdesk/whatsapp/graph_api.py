@@ -17,7 +17,13 @@ from typing import Any, Dict, List, Optional
 import aiohttp
 
 from supportdesk.platform.redaction import mask_phone
-from supportdesk.whatsapp.graph_errors import AuthorizationError, GraphApiError, TransportError, error_from_response
+from supportdesk.whatsapp.graph_errors import (
+    AuthorizationError,
+    GraphApiError,
+    RequestError,
+    TransportError,
+    error_from_response,
+)
 from supportdesk.whatsapp.limits import (
     BUTTON_ID_MAX,
     BUTTON_TITLE_MAX,
@@ -179,6 +185,36 @@ class GraphApiClient:
             query["after"] = after
         url = f"{self._base_url}/{business_account_id}/message_templates?{urllib.parse.urlencode(query)}"
         return await self._request("GET", url, None)
+
+    async def media_info(self, media_id: str) -> Dict[str, Any]:
+        """A media id's metadata as Meta answers it: `url` (valid for minutes), `mime_type`, `sha256`, `file_size`."""
+        return await self._request("GET", f"{self._base_url}/{urllib.parse.quote(media_id, safe='')}", None)
+
+    async def download_media(self, url: str, max_bytes: int) -> bytes:
+        """The bytes behind a media `url` (from `media_info`), fetched with the same bearer token.
+
+        A stalled read times out after the usual timeout; a body over `max_bytes` is cut off and
+        refused (RequestError, reason `media_too_large`) instead of filling memory.
+        """
+        headers = {"Authorization": f"Bearer {self._access_token}"}
+        timeout = aiohttp.ClientTimeout(total=None, connect=self._timeout.connect, sock_read=self._timeout.total)
+        try:
+            async with self._client().get(url, headers=headers, timeout=timeout) as response:
+                if not 200 <= response.status < 300:
+                    error = error_from_response(response.status, await response.read())
+                    self._log_failure(error, "GET", None)
+                    raise error
+                data = bytearray()
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    data.extend(chunk)
+                    if len(data) > max_bytes:
+                        raise RequestError(f"media over {max_bytes} bytes", reason="media_too_large")
+                return bytes(data)
+        except asyncio.TimeoutError:
+            raise self._transport_failure(TransportError("media download timeout"), "GET", None) from None
+        except aiohttp.ClientError as error:
+            failure = TransportError(f"media download failed: {type(error).__name__}")
+            raise self._transport_failure(failure, "GET", None) from None
 
     async def upload_media(self, data: bytes, mime_type: str, filename: str) -> str:
         """Upload a file to `/{phone_number_id}/media` (multipart, as Meta documents it); returns its media id."""

@@ -18,10 +18,11 @@ import asyncio
 import dataclasses
 import email.parser
 import email.policy
+import hashlib
 import itertools
 import json
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from aiohttp import web
 
@@ -33,6 +34,8 @@ SEND = "send"  # route key: POST .../messages (sends, read receipts and typing a
 MEDIA = "media"  # route key: GET /{media_id}
 UPLOAD = "upload"  # route key: POST /{phone_number_id}/media
 TEMPLATES = "templates"  # route key: GET /{business_account_id}/message_templates
+DOWNLOAD = "download"  # route key: GET /whatsapp_business/attachments/?mid= (the URL a media id's metadata gives)
+DOWNLOAD_PATH = "/whatsapp_business/attachments/"  # lookaside.fbsbx.com's path, served by the fake itself
 UPLOADED_MEDIA_ID_PREFIX = "10375432915"  # uploaded media ids look like the fixture's, unique per upload
 TEMPLATES_PAGE_SIZE = 2  # small, so the fixture's three templates take two pages
 TEXT_MAX = 4096
@@ -75,6 +78,7 @@ class FakeGraphApi(LoopbackServer):
         self.send_times: List[float] = []
         self.issued: Dict[str, Dict[str, Any]] = {}  # wamid -> the send body it answered
         self._ids = itertools.count(1)
+        self.media_files: Dict[str, Tuple[bytes, str]] = {}  # media id -> (bytes, mime type), see `add_media`
         # The business's templates, approved or not (Meta lists all; the client keeps the approved).
         self.templates: List[Dict[str, Any]] = json.loads(fixture_bytes("message_templates_list_response.json"))["data"]
 
@@ -86,8 +90,19 @@ class FakeGraphApi(LoopbackServer):
         app.router.add_post("/{phone}/media", self.tracked(self._upload))
         app.router.add_get("/{version}/{account}/message_templates", self.tracked(self._templates))
         app.router.add_get("/{account}/message_templates", self.tracked(self._templates))
+        app.router.add_get(DOWNLOAD_PATH, self.tracked(self._download))
         app.router.add_get("/{version}/{media}", self.tracked(self._media))
         app.router.add_get("/{media}", self.tracked(self._media))
+
+    def add_media(self, media_id: str, data: bytes, mime_type: str) -> None:
+        """Serve `data` for `media_id`: its metadata (hex sha256, size) and, at the URL it names, the bytes."""
+        with self._lock:
+            self.media_files[media_id] = (data, mime_type)
+
+    def downloads(self) -> List[RecordedRequest]:
+        """The media byte downloads received (answered or refused), in order."""
+        with self._lock:
+            return [request for request in self.requests if request.path == DOWNLOAD_PATH]
 
     # scripting
     def script_error(self, fixture: str, status: int = 400, times: int = 1, route: str = SEND) -> None:
@@ -240,8 +255,31 @@ class FakeGraphApi(LoopbackServer):
         if scripted is not None:
             return scripted
         body = json.loads(fixture_bytes("media_get_response.json"))
-        body["id"] = request.match_info["media"]
+        media_id = body["id"] = request.match_info["media"]
+        with self._lock:
+            served = self.media_files.get(media_id)
+        if served is not None:
+            data, mime_type = served
+            body.update(mime_type=mime_type, sha256=hashlib.sha256(data).hexdigest(), file_size=len(data))
+        # Like Meta's lookaside URL (minutes-valid, token required), but on this fake: unknown ids answer 404 there.
+        ext = int(time.time()) + 300
+        body["url"] = f"{self.url}{DOWNLOAD_PATH}?mid={media_id}&ext={ext}&hash=ATfake{next(self._ids):06d}"
         return web.json_response(body)
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """The bytes of `mid`; 401 without the token, 404 for an unknown (or expired, when scripted) URL."""
+        await self.record(request)
+        if not self._authorized(request):
+            return web.Response(status=401, text="Unauthorized")
+        scripted = await self._scripted_answer(DOWNLOAD)
+        if scripted is not None:
+            return scripted
+        with self._lock:
+            served = self.media_files.get(request.query.get("mid", ""))
+        if served is None:
+            return web.Response(status=404, text="Not Found")
+        data, mime_type = served
+        return web.Response(body=data, content_type=mime_type.split(";")[0].strip())
 
 
 def _message_bodies(requests: List[RecordedRequest]) -> List[Dict[str, Any]]:

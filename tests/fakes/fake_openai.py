@@ -1,24 +1,35 @@
-"""A fake OpenAI speaking Chat Completions (`POST /v1/chat/completions`) on loopback.
+"""A fake OpenAI speaking Chat Completions and audio transcriptions (`POST /v1/audio/transcriptions`) on loopback.
 
 Answers have the real shapes (completion with choices, tool calls and usage; errors as
 `{"error": {"message", "type", "param", "code"}}`). Queue answers with `reply_text`,
 `reply_tool_call` or `script(CHAT, ...)`; with none queued it answers `DEFAULT_ANSWER`.
 A request without the expected `Authorization: Bearer <key>` gets OpenAI's 401.
+Transcriptions take OpenAI's multipart form (`file`, `model`), refuse a file whose name has no
+supported extension with OpenAI's 400, and answer `{"text", "usage"}` (token usage, as the
+gpt-4o-*-transcribe models report it): the text given with `add_transcript` for those bytes, a
+scripted answer (`script(TRANSCRIBE, ...)`), else `DEFAULT_TRANSCRIPT`.
 """
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
+import hashlib
 import itertools
 import json
 import threading
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from aiohttp import web
 
 from tests.fakes.server import LoopbackServer, ScriptedAnswer
 
 CHAT = "chat"  # route key for `script()`
+TRANSCRIBE = "transcribe"  # route key for `script()`: POST /v1/audio/transcriptions
+DEFAULT_TRANSCRIPT = "Hello, I would like to know your opening hours."
+# What OpenAI's transcription endpoint accepts, by file name extension.
+TRANSCRIPTION_FORMATS = ("flac", "m4a", "mp3", "mp4", "mpeg", "mpga", "oga", "ogg", "wav", "webm")
 FAKE_API_KEY = "sk-fake-test-key-0123456789abcdef"
 DEFAULT_ANSWER = "Studio Lumen is open Monday to Friday 9:00-18:00 and Saturday 9:00-13:00."
 DEFAULT_USAGE = {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150}
@@ -89,6 +100,37 @@ def slow_answer(delay: float) -> ScriptedAnswer:
     return ScriptedAnswer(status=200, body=chat_completion(DEFAULT_ANSWER), delay=delay)
 
 
+def transcription(text: str, audio_tokens: int = 0) -> Dict[str, Any]:
+    """A transcription answer (`response_format=json`) as gpt-4o-mini-transcribe returns it."""
+    audio_tokens = audio_tokens or max(1, len(text) // 2)
+    output_tokens = max(1, len(text) // 4)
+    return {
+        "text": text,
+        "usage": {
+            "type": "tokens",
+            "input_tokens": audio_tokens,
+            "input_token_details": {"text_tokens": 0, "audio_tokens": audio_tokens},
+            "output_tokens": output_tokens,
+            "total_tokens": audio_tokens + output_tokens,
+        },
+    }
+
+
+def _form(content_type: str, body: bytes) -> Tuple[Dict[str, str], Optional[Tuple[str, bytes]]]:
+    """A multipart form's text fields and its `file` part (name, bytes), parsed as a server would."""
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    parsed = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    fields: Dict[str, str] = {}
+    upload = None
+    for part in parsed.iter_parts() if parsed.is_multipart() else ():
+        name = part.get_param("name", header="content-disposition")
+        if name == "file":
+            upload = (part.get_filename() or "", part.get_payload(decode=True) or b"")
+        elif name:
+            fields[name] = part.get_content().strip()
+    return fields, upload
+
+
 class FakeOpenAi(LoopbackServer):
     """Records every chat request; `chat_bodies()` gives their JSON."""
 
@@ -97,10 +139,12 @@ class FakeOpenAi(LoopbackServer):
         self.api_key = api_key
         self._answered = 0
         self._answered_changed = threading.Condition()
+        self.transcripts: Dict[str, str] = {}  # sha256 (hex) of an audio file -> its transcript
 
     def routes(self, app: web.Application) -> None:
-        """The one endpoint the project uses."""
+        """The endpoints the project uses."""
         app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_post("/v1/audio/transcriptions", self._transcribe)
 
     @property
     def base_url(self) -> str:
@@ -121,6 +165,17 @@ class FakeOpenAi(LoopbackServer):
         with self._answered_changed:
             if not self._answered_changed.wait_for(lambda: self._answered >= count, timeout=timeout):
                 raise TimeoutError(f"expected {count} answers, gave {self._answered}")
+
+    def add_transcript(self, audio: bytes, text: str) -> None:
+        """Transcribe these exact bytes as `text`."""
+        with self._lock:
+            self.transcripts[hashlib.sha256(audio).hexdigest()] = text
+
+    def transcription_forms(self) -> List[Tuple[Dict[str, str], Optional[Tuple[str, bytes]]]]:
+        """The transcription requests received: (text fields, (file name, bytes) or None), in order."""
+        with self._lock:
+            requests = [r for r in self.requests if r.path == "/v1/audio/transcriptions"]
+        return [_form(r.headers.get("Content-Type", ""), r.body) for r in requests]
 
     def chat_bodies(self) -> List[Dict[str, Any]]:
         """The JSON bodies of the chat requests received so far, in order."""
@@ -143,3 +198,34 @@ class FakeOpenAi(LoopbackServer):
             self._answered += 1
             self._answered_changed.notify_all()
         return response
+
+    async def _transcribe(self, request: web.Request) -> web.Response:
+        recorded = await self.record(request)
+        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return await self.answer(_unauthorized())
+        fields, upload = _form(request.headers.get("Content-Type", ""), recorded.body)
+        if upload is None or not fields.get("model"):
+            missing = "file" if upload is None else "model"
+            return await self.answer(
+                openai_error(400, f"you must provide a {missing} parameter", "invalid_request_error", None)
+            )
+        extension = upload[0].rsplit(".", 1)[-1].lower() if "." in upload[0] else ""
+        if extension not in TRANSCRIPTION_FORMATS:
+            supported = ", ".join(f"'{name}'" for name in TRANSCRIPTION_FORMATS)
+            message = f"Invalid file format. Supported formats: [{supported}]"
+            return await self.answer(openai_error(400, message, "invalid_request_error", None))
+        scripted = self.next_scripted(TRANSCRIBE)
+        if scripted is not None:
+            return await self.answer(scripted)
+        with self._lock:
+            text = self.transcripts.get(hashlib.sha256(upload[1]).hexdigest(), DEFAULT_TRANSCRIPT)
+        return await self.answer(ScriptedAnswer(status=200, body=transcription(text)))
+
+
+def _unauthorized() -> ScriptedAnswer:
+    return openai_error(
+        401,
+        "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.",
+        "invalid_request_error",
+        "invalid_api_key",
+    )

@@ -19,6 +19,8 @@ from channels.attendant import AttendantInput
 from supportdesk.attendant import erasure
 from supportdesk.attendant.tokens import mint_token
 from supportdesk.handoff import state as handoff
+from supportdesk.media.records import MediaRecord, insert_media
+from supportdesk.media.store import MediaNotFound, storage_key
 from supportdesk.messaging.conversations import load_conversation
 from supportdesk.messaging.inbox import acquire_lease, store_delivery
 from supportdesk.platform.rasa_stores import SettingsTrackerStore
@@ -80,6 +82,10 @@ async def everything_about(service, customer: str) -> List[str]:
             "INSERT INTO conversation_notes (conversation_id, attendant_id, text, created_at) VALUES (?, 'ana', 'VIP', ?)",
             (customer, NOW),
         )
+        media_id = f"m_{customer}"
+        key = storage_key(customer, media_id, NOW)
+        service.runtime.media_store.put(key, b"photo of " + customer.encode(), "image/jpeg")
+        insert_media(cursor, MediaRecord(media_id, customer, f"wamid.IN{customer}", "customer", storage_key=key, status="stored"))
     acquire_lease(database, customer, "worker-gone", 1.0, NOW - 60)  # a lapsed lease of a dead replica
     tracker = DialogueStateTracker.from_events(
         customer, [ActionExecuted("action_listen"), UserUttered("I need a person"), BotUttered("One moment")]
@@ -110,6 +116,7 @@ async def erase(service, customer: str = CUSTOMER, **kwargs) -> erasure.Erasure:
     async def run_here(coroutine):  # the dialogue loop in production; the agent here belongs to this loop
         return await coroutine
 
+    kwargs.setdefault("media_store", service.runtime.media_store)
     return await erasure.erase_customer(service.database, run_here, service.agent, customer, "boss", **kwargs)
 
 
@@ -123,7 +130,11 @@ async def test_every_table_and_the_tracker_are_emptied_for_the_customer_only(ser
     assert await tracker_events(service, CUSTOMER) == 0
     assert rows_about(service.database, OTHER, theirs) == before_theirs
     assert await tracker_events(service, OTHER) == 3
-    assert done == erasure.Erasure(rows=before_theirs, tracker_events=3, media_files=0)
+    assert done == erasure.Erasure(rows=before_theirs, tracker_events=3, media_files=1)
+    store = service.runtime.media_store
+    with pytest.raises(MediaNotFound):
+        store.size(storage_key(CUSTOMER, f"m_{CUSTOMER}", NOW))
+    assert store.read(storage_key(OTHER, f"m_{OTHER}", NOW)) == b"photo of " + OTHER.encode()
     [logged] = [record for record in caplog.records if record.getMessage() == "customer.erased"]
     assert (logged.customer, logged.erased_by, logged.rows) == ("••••••••0123", "boss", sum(before_theirs.values()))
     assert all(CUSTOMER not in JsonFormatter().format(record) for record in caplog.records)

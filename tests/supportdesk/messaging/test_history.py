@@ -2,7 +2,7 @@
 
 import pytest
 
-from supportdesk.messaging.history import UnknownMessage, messages_from_events, page, with_delivery
+from supportdesk.messaging.history import UnknownMessage, media_ref, messages_from_events, page, with_delivery, with_media
 
 EVENTS = [
     {"event": "action", "name": "action_session_start", "timestamp": 1.0},
@@ -63,3 +63,22 @@ def test_the_newest_page_comes_first_and_before_pages_back():
 def test_delivery_states_are_attached_by_id():
     messages = with_delivery(messages_from_events("c", EVENTS), {"out-7": {"status": "read", "reason": None}})
     assert messages[4]["status"] == "read" and "status" not in messages[0]
+
+
+def test_media_is_attached_by_wamid_for_customers_and_by_outbox_id_for_attendants():
+    events = [
+        {"event": "user", "text": "quero falar com uma pessoa", "message_id": "wamid.V", "timestamp": 1800000000.0,
+         "metadata": {"message_type": "audio"}},
+        {"event": "user", "text": "hi", "message_id": "wamid.T", "timestamp": 1800000001.0,
+         "metadata": {"message_type": "text"}},
+        {"event": "bot", "text": "", "timestamp": 1800000020.0, "metadata": {"attendant_id": "ana", "message_id": "out-9"}},
+        {"event": "bot", "text": "Hello!", "timestamp": 1800000021.0, "data": {}},
+    ]
+    messages = messages_from_events("447700900123", events)
+    assert [media_ref(m) for m in messages] == ["wamid.V", "wamid.T", "9", None]
+    voice = {"id": "m_1", "mime_type": "audio/ogg", "transcript": "quero falar com uma pessoa"}
+    photo = {"id": "m_2", "mime_type": "image/jpeg", "transcript": None}
+    with_media(messages, {"wamid.V": voice, "9": photo})
+    assert [(m.get("type"), m.get("media")) for m in messages] == [
+        ("audio", voice), ("text", None), ("image", photo), (None, None)
+    ]
