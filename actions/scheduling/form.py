@@ -128,17 +128,21 @@ class ValidateAppointmentForm(FormValidationAction):
         if parsed.outcome is TimeOutcome.OK:
             display = date_time_text(parsed.when, slots)
             return {TIME: display, "appointment_time_display": display, "appointment_starts_at": parsed.when.timestamp()}
+        cleared = {TIME: None, "appointment_time_display": None, "appointment_starts_at": None}
+        text = str(slot_value or "")
+        if parsed.outcome is TimeOutcome.INVALID and not mentions_time(text) and match_service(text, load_services()):
+            return cleared  # "a haircut" at the time question: the service is taken, the time simply asked again
         extra: Dict[str, Any] = {}
         if parsed.outcome is TimeOutcome.CLOSED:
             extra["business_hours"] = opening_hours_text(hours, slots)
         if parsed.outcome is TimeOutcome.NEEDS_TIME and parsed.when is not None:
             extra["appointment_day"] = date_text(parsed.when.date(), slots)
-            texts = [*texts_asked_for_their_hour(tracker.events), str(slot_value or "")]
+            texts = [*texts_asked_for_their_hour(tracker.events), text]
             buttons = await self._free_hour_buttons(parsed.when, hours, texts)
             if buttons:
                 extra["buttons"] = buttons
         dispatcher.utter_message(response=RE_ASK_RESPONSES[parsed.outcome], **extra)
-        return {TIME: None, "appointment_time_display": None, "appointment_starts_at": None}
+        return cleared
 
     async def extract_appointment_service(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

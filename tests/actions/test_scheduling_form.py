@@ -156,6 +156,17 @@ async def test_a_time_and_a_service_in_the_opening_message_are_both_kept():
     assert dispatcher.messages == []
 
 
+async def test_a_service_at_the_time_question_is_taken_and_the_time_asked_again_without_a_reproach():
+    events, dispatcher = await run(answer("a haircut", "schedule_appointment", "appointment_time",
+                                          candidates={"appointment_time": "a haircut"}))
+    assert events == [SlotSet("appointment_time", None), SlotSet("appointment_service", "Haircut"),
+                      SlotSet("appointment_time_display", None), SlotSet("appointment_starts_at", None)]
+    assert dispatcher.messages == []
+    ask = CollectingDispatcher()
+    await ActionAskAppointmentTime().run(ask, answer("", "x", "appointment_time"), {})
+    assert [message["response"] for message in ask.messages] == ["utter_ask_appointment_time"]
+
+
 # ---------------------------------------------------------------- the confirmation
 
 
