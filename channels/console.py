@@ -20,12 +20,17 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from supportdesk.console import simulator
+from channels.attendant.multipart import MalformedForm, parse_form
+from supportdesk.console import simulator, simulator_media
+from supportdesk.media.records import load_media
+from supportdesk.media.store import MediaNotFound
 from supportdesk.platform import http_errors
 from supportdesk.platform.database import DatabaseUnavailable
 from supportdesk.platform.redaction import mask_phone
+from supportdesk.platform.request_body import BodyTooLarge, read_body
 from supportdesk.platform.settings import get_settings
 from supportdesk.runtime import get_runtime
+from supportdesk.whatsapp.limits import MEDIA_MAX
 from supportdesk.whatsapp.signature import sign
 
 logger = logging.getLogger(__name__)
@@ -45,8 +50,8 @@ CONTENT_TYPES = {
     ".webmanifest": "application/manifest+json",
 }
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-    "font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+    "connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -131,6 +136,18 @@ class ConsoleInput(InputChannel):
                 return _simulator_off()
             return await self._business_replies(request)
 
+        @console.route("/simulator/api/media", methods=["POST"], stream=True)  # reads its own body, up to MEDIA_MAX
+        async def customer_sends_a_file(request: Request) -> HTTPResponse:
+            if not simulator.simulator_active(get_settings()):
+                return _simulator_off()
+            return await self._customer_sends_a_file(request)
+
+        @console.route("/simulator/api/media/<media_id>", methods=["GET"])
+        async def reply_file(_: Request, media_id: str) -> HTTPResponse:
+            if not simulator.simulator_active(get_settings()):
+                return _simulator_off()
+            return await self._reply_file(media_id)
+
         @console.route("/<relative:path>", methods=["GET", "HEAD"])
         async def files(_: Request, relative: str) -> HTTPResponse:
             if relative == "":
@@ -150,7 +167,6 @@ class ConsoleInput(InputChannel):
         return await response.file(found, mime_type=mime_type, headers=dict(SECURITY_HEADERS))
 
     async def _customer_writes(self, request: Request) -> HTTPResponse:
-        settings = get_settings()
         body = request.body or b""
         if len(body) > MAX_BODY_BYTES:
             return error_response(413, "payload_too_large", "The body is larger than 64 KiB.")
@@ -160,11 +176,57 @@ class ConsoleInput(InputChannel):
             return error_response(400, invalid.code, str(invalid))
         except http_errors.MalformedJson as malformed:
             return error_response(400, "malformed_json", str(malformed))
+        return await self._post_webhook(request, message)
+
+    async def _customer_sends_a_file(self, request: Request) -> HTTPResponse:
+        """A photo, voice note or file from the simulated customer: kept for SimulatorGraph, announced by webhook."""
+        if request.stream is not None:
+            request.stream.request_max_size = simulator_media.UPLOAD_BODY_MAX  # not SERVER_MAX_BODY_BYTES
+        try:
+            body = await read_body(request, simulator_media.UPLOAD_BODY_MAX)
+        except BodyTooLarge:
+            return error_response(413, "payload_too_large", f"The file is larger than WhatsApp's largest ({MEDIA_MAX} bytes).")
+        try:
+            fields, files = parse_form(body, request.headers.get("Content-Type"))
+            message = simulator.parse_customer_message({**fields, "text": "-"})  # checks wa_id and name
+            upload = files.get("file")
+            if upload is None:
+                raise simulator_media.InvalidSimulatorMedia("no_file", "Attach the file as the form field `file`.")
+            file = await asyncio.to_thread(
+                simulator_media.save_customer_file, get_runtime().media_store, upload.data, upload.content_type,
+                upload.filename, fields.get("caption"), fields.get("voice") == "true",
+            )
+        except MalformedForm as malformed:
+            return error_response(400, "malformed_form", f"Send multipart/form-data: {malformed}.")
+        except (simulator.InvalidSimulatorMessage, simulator_media.InvalidSimulatorMedia) as invalid:
+            return error_response(400, invalid.code, str(invalid))
+        return await self._post_webhook(request, message, simulator_media.webhook_content(file))
+
+    async def _reply_file(self, media_id: str) -> HTTPResponse:
+        """The bytes of a file an attendant sent (what the customer's phone would show)."""
+        runtime = get_runtime()
+        try:
+            record = await runtime.database.run(load_media, runtime.database, media_id)
+            if record is None or record.direction != "attendant" or record.status != "stored" or not record.storage_key:
+                return error_response(404, "not_found", "No file an attendant sent has that id.")
+            data = await asyncio.to_thread(runtime.media_store.read, record.storage_key)
+        except MediaNotFound:
+            return error_response(404, "not_found", "The file is no longer kept.")
+        except DatabaseUnavailable:
+            return error_response(503, "storage_unavailable", "The database is unavailable; retry shortly.")
+        content_type = record.mime_type or "application/octet-stream"
+        return response.raw(data, content_type=content_type, headers=dict(SECURITY_HEADERS))
+
+    async def _post_webhook(
+        self, request: Request, message: simulator.CustomerMessage, content: Optional[Dict[str, Any]] = None
+    ) -> HTTPResponse:
+        """Sign and post the webhook Meta would send for `message` (with `content` for media) to our own webhook."""
+        settings = get_settings()
         if not settings.whatsapp_app_secret:
             return error_response(503, "no_app_secret", "WHATSAPP_APP_SECRET is not set, so no webhook can be signed.")
         wamid = simulator.new_wamid()
         payload = simulator.encode_body(
-            simulator.build_webhook_body(message, settings.whatsapp_phone_number_id, wamid)
+            simulator.build_webhook_body(message, settings.whatsapp_phone_number_id, wamid, content=content)
         )
         headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(payload, settings.whatsapp_app_secret)}
         url = self.webhook_url or _own_webhook_url(request)
@@ -191,6 +253,8 @@ class ConsoleInput(InputChannel):
         database = get_runtime().database
         try:
             shown, cursor = await database.run(simulator.outbound_messages, database, wa_id, int(raw_after))
+            media = await database.run(simulator_media.reply_media, database, wa_id, [row["id"] for row in shown])
+            shown = simulator_media.with_reply_media(shown, media)
         except DatabaseUnavailable:
             return error_response(503, "storage_unavailable", "The database is unavailable; retry shortly.")
         return response.json({"messages": shown, "after": cursor}, headers=dict(SECURITY_HEADERS))

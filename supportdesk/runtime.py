@@ -73,6 +73,19 @@ class Runtime:
         self._media_store = store
 
     @property
+    def media_graph(self) -> Any:
+        """What customers' media is downloaded through: the Graph client, else the simulator's stand-in, else None."""
+        if self.graph is not None:
+            return self.graph
+        from supportdesk.console.simulator import simulator_active
+
+        if simulator_active(self.settings):
+            from supportdesk.console.simulator_media import SimulatorGraph
+
+            return SimulatorGraph(self.media_store)
+        return None
+
+    @property
     def dialogue(self) -> DialogueThread:
         """The one loop that uses Rasa's Agent (started on first use)."""
         with self._dialogue_lock:

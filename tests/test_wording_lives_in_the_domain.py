@@ -54,9 +54,9 @@ ALLOWED: Set[Tuple[str, str]] = {
     # Protocol text nobody reads as a sentence: Server-Sent Events framing (":" lines are comments) and a header.
     ("channels/attendant/stream.py", "id: {}\nevent: {}\ndata: {}\n\n"),
     ("channels/attendant/stream.py", "retry: 3000\n: connected as {}\n\n"),
-    ("channels/console.py", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                            "connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; "
-                            "form-action 'none'; frame-ancestors 'none'"),
+    ("channels/console.py", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+                            "media-src 'self' blob:; connect-src 'self'; font-src 'self'; manifest-src 'self'; "
+                            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
     # Customer input rewritten before the time is parsed ("day after tomorrow" -> "in 2 days"); never shown.
     ("supportdesk/scheduling/time_phrases.py", "em 2 dias"),
     ("supportdesk/scheduling/time_phrases.py", "in 2 days"),

@@ -5,6 +5,7 @@ import { ApiError, attendantApi } from "./api.js";
 import { setUpComposerTools } from "./composer-tools.js";
 import { displayName } from "./inbox-views.js";
 import { setUpLifecycle } from "./lifecycle.js";
+import { setUpAttachments } from "./media.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -129,6 +130,10 @@ export function setUpConversationView({ state, historyView, unread, onListChange
   setUpComposerTools({
     form: $("reply-form"), box: $("reply-text"), suggest: $("suggest"), note: $("add-note"), list: $("shortcut-list"),
     current, tell, onNote: (message) => historyView.upsert(message),
+  });
+  setUpAttachments({
+    tools: $("reply-form").querySelector(".composer-tools"), box: $("reply-text"), current, tell,
+    onSent: (message) => historyView.upsert(message),
   });
   $("claim").addEventListener("click", claim);
   $("release").addEventListener("click", release);

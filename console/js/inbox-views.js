@@ -1,6 +1,7 @@
 // Rendering of the inbox's parts: queue and history. Text goes in as textContent.
 
 import { deliveryLabel } from "./delivery-status.js";
+import { mediaBlock } from "./media.js";
 import { clear, clockTime, el, elapsed, formattedText } from "./dom.js";
 
 const STATUS_ORDER = { waiting: 0, human: 1, bot: 2, closed: 3 };
@@ -88,6 +89,7 @@ export function messageItem(message) {
     { class: `message from-${sender}`, dataset: { id: message.id, sender } },
     el("p", { class: "message-who" }, el("span", { text: who }), " ",
       el("time", { datetime: message.timestamp || undefined, text: clockTime(message.timestamp) })),
+    mediaBlock(message),
     el("p", { class: "message-text" }, formattedText(message.text)),
     deliveryMark(message),
   );

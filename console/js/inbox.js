@@ -8,6 +8,7 @@ import { setUpConversationList } from "./conversation-list.js";
 import { setUpConversationView } from "./conversation-view.js";
 import { saveAvailability, UnreadCounts, whoAmI } from "./workspace.js";
 import { HistoryView } from "./history.js";
+import { forgetMedia } from "./media.js";
 import { displayName } from "./inbox-views.js";
 import { alertAttendant, notice, offerSimulator, setUpNotices } from "./notices.js";
 import { openStream } from "./sse.js";
@@ -95,6 +96,7 @@ function enter(claims) {
 function signOut(reason = "") {
   tokenStore.clear();
   cancelRequests();
+  forgetMedia();
   if (state.stream) state.stream.stop();
   clearTimeout(state.refreshTimer);
   clearInterval(state.clockTimer);

@@ -2,6 +2,7 @@
 // and what the business sends back is read from the outbox and drawn as WhatsApp would.
 
 import { clear, el } from "./dom.js";
+import { businessMedia, setUpCustomerMedia } from "./simulator-media.js";
 import { chatEntry, renderBusinessMessage } from "./whatsapp-view.js";
 
 const API = "/console/simulator/api/messages";
@@ -82,12 +83,12 @@ function scrollToEnd() {
   box.scrollTop = box.scrollHeight;
 }
 
-function customerEntry(record) {
+function customerEntry(record, preview = null) {
   const meta = record.state === "failed" ? `⚠ not sent: ${record.reason || ""}`
     : record.state === "sending" ? "🕓" : "✓";
   return chatEntry({
     from: "customer",
-    body: [el("p", { class: "wa-text", text: record.text })],
+    body: [preview ? preview() : null, el("p", { class: "wa-text", text: record.text })],
     meta,
     time: record.time,
     dataset: { key: record.key, state: record.state },
@@ -95,7 +96,8 @@ function customerEntry(record) {
 }
 
 function businessEntry(row) {
-  const { body, controls } = renderBusinessMessage(row.message, { reply: sendReply, openList });
+  const media = businessMedia(row);
+  const { body, controls } = media ? { body: media, controls: null } : renderBusinessMessage(row.message, { reply: sendReply, openList });
   return chatEntry({
     from: "business",
     body,
@@ -186,20 +188,21 @@ function schedulePoll(current, delay) {
   current.timer = setTimeout(() => poll(current), delay);
 }
 
-async function send(payload, label) {
+async function postMessage(body) {
+  const answer = await fetch(API, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const data = await answer.json().catch(() => ({}));
+  if (!answer.ok) throw new Error(data.message || `The server answered ${answer.status}.`);
+}
+
+/** Send as the customer: `post(body)` delivers it (a message by default, a file from simulator-media.js). */
+async function send(payload, label, { post = postMessage, preview = null } = {}) {
   const current = chat;
   const record = { key: `${Date.now()}-${Math.random().toString(36).slice(2)}`, text: label, time: new Date().toISOString(), state: "sending" };
-  const item = customerEntry(record);
+  const item = customerEntry(record, preview);
   $("chat").append(item);
   scrollToEnd();
   try {
-    const answer = await fetch(API, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ ...payload, wa_id: current.customer.wa_id, name: current.customer.name }),
-    });
-    const data = await answer.json().catch(() => ({}));
-    if (!answer.ok) throw new Error(data.message || `The server answered ${answer.status}.`);
+    await post({ ...payload, wa_id: current.customer.wa_id, name: current.customer.name });
     record.state = "sent";
   } catch (error) {
     record.state = "failed";
@@ -213,7 +216,7 @@ async function send(payload, label) {
   } else {
     problem("");
   }
-  item.replaceWith(customerEntry(record));
+  item.replaceWith(customerEntry(record, preview));
   schedulePoll(current, 300);
 }
 
@@ -293,6 +296,7 @@ function start() {
     $("message").focus();
   });
   $("list-form").addEventListener("submit", listSubmitted);
+  setUpCustomerMedia({ composer: $("composer"), box: $("message"), send, tell: problem });
   useCustomer(loadCustomer());
 }
 

@@ -120,13 +120,14 @@ def build_webhook_body(
     phone_number_id: Optional[str],
     wamid: Optional[str] = None,
     timestamp: Optional[int] = None,
+    content: Optional[Mapping[str, Any]] = None,
 ) -> Dict[str, Any]:
-    """The Cloud API `messages` webhook Meta would post for this customer message."""
+    """The Cloud API `messages` webhook Meta would post for this customer message (`content`: a file's type and object)."""
     item = {
         "from": message.wa_id,
         "id": wamid or new_wamid(),
         "timestamp": str(int(time.time()) if timestamp is None else timestamp),
-        **_content(message),
+        **(content if content is not None else _content(message)),
     }
     value = {
         "messaging_product": "whatsapp",
