@@ -7,7 +7,7 @@ RASA := $(BIN)/rasa
 PYTHON := $(BIN)/python
 INSTALL_STAMP := $(VENV)/.installed-$(shell sha256sum requirements.lock | cut -c1-16)
 
-.PHONY: help install run train actions validate lint test pytest test-stories test-nlu chaos shell bench token lock clean
+.PHONY: help install run train actions validate lint test pytest test-stories test-nlu crossval chaos shell bench token lock clean
 
 help: ## Show this list
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-13s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ test-nlu: train ## NLU report per language on tests/nlu/<language>/; fails below
 	$(RASA) test nlu --nlu tests/nlu --model models/current.tar.gz --out results/nlu --successes
 	@$(PYTHON) -c "import json; r=json.load(open('results/nlu/intent_report.json')); print('intent accuracy on tests/nlu: %.3f' % r['accuracy'])"
 	$(PYTHON) scripts/nlu_report.py --results results/nlu --tests tests/nlu --min-accuracy 0.95 --floor en=0.964 --must-catch request_human
+
+crossval: install ## FallbackClassifier threshold sweep: 3-fold cross-validation over data/nlu, per language (~10 min)
+	$(PYTHON) scripts/nlu_crossval.py --folds 3
 
 test: lint train pytest test-stories test-nlu chaos ## Every test: lint (yamllint, rasa data validate, ruff), train, pytest, test stories, NLU report, chaos run
 
