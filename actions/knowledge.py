@@ -26,6 +26,7 @@ from supportdesk.knowledge.prompt import (
     customer_name_from,
     turns_from_events,
 )
+from supportdesk.media.image_input import image_part, latest_media_file, with_image
 from supportdesk.platform.redaction import mask_phone
 from supportdesk.platform.settings import Settings, get_settings
 
@@ -120,7 +121,9 @@ class ActionAiAnswer(Action):
             max_turns=settings.ai_context_turns,
             language=conversation_language(tracker.get_slot("language"), settings.default_language),
         )
-        return await answers.answer(messages)
+        media_file = latest_media_file(tracker.events)  # a customer's photo without caption: the model sees it
+        image = await asyncio.to_thread(image_part, media_file, settings.media_storage_url) if media_file else None
+        return await answers.answer(with_image(messages, image))
 
     def _record_usage(self, outcome: AiOutcome, tracker: Tracker, settings: Settings) -> Dict[Text, Any]:
         """Log the call's token usage and return the slot event carrying the conversation's total."""

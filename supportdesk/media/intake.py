@@ -16,6 +16,7 @@ import time
 from typing import Any, Awaitable, Callable, Optional
 
 from supportdesk.media.download import MediaDownloadError, download
+from supportdesk.media.image_input import ASK_QUESTION, MEDIA_FILE_KEY, can_show
 from supportdesk.media.records import (
     MediaRecord,
     insert_media,
@@ -32,7 +33,7 @@ from supportdesk.platform.database import Database
 from supportdesk.platform.redaction import mask_phone
 from supportdesk.platform.retry_policy import RetryPolicy
 from supportdesk.whatsapp.graph_api import GraphApiClient
-from supportdesk.whatsapp.payload import InboundMessage, MessageKind
+from supportdesk.whatsapp.payload import SHARE_MEDIA, InboundMessage, MessageKind
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class MediaIntake:
         except Exception:  # the turn must go on whatever happened to the media
             logger.exception("media.intake.crashed", extra={"wamid": row.wamid})
             return None
-        return turn_input(message, record)
+        return turn_input(message, record, ai_sees_images=self._transcriber is not None and self._transcriber.configured)
 
     async def ingest(self, conversation_id: str, message: InboundMessage) -> MediaRecord:
         """The message's media record, downloaded (and transcribed) unless a previous try already finished it."""
@@ -171,10 +172,15 @@ class MediaIntake:
         return failed
 
 
-def turn_input(message: InboundMessage, record: MediaRecord) -> TurnInput:
-    """What the dialogue gets: audio as its transcript (or `/share_audio`), anything else as it was."""
+def turn_input(message: InboundMessage, record: MediaRecord, ai_sees_images: bool = False) -> TurnInput:
+    """What the dialogue gets: audio as its transcript (or `/share_audio`); a photo without caption as a
+    question for the AI (`/ask_question`, the image goes with it) when OpenAI is configured; else as it was."""
     shown = media_json(record)
-    extra = {"media_file": {"id": record.id, "status": record.status, "transcript": record.transcript}}
+    fields = ("id", "status", "transcript", "mime_type", "size", "storage_key")
+    extra = {MEDIA_FILE_KEY: {name: getattr(record, name) for name in fields}}
+    if message.kind is MessageKind.IMAGE and message.user_text == SHARE_MEDIA and ai_sees_images:
+        if can_show(extra[MEDIA_FILE_KEY]):
+            return TurnInput(text=ASK_QUESTION, metadata=extra, media=shown)
     if message.kind is not MessageKind.AUDIO:
         return TurnInput(metadata=extra, media=shown)
     spoken = (record.transcript or "").lstrip().lstrip("/").strip()  # never a `/intent` payload, as typed text
