@@ -1,32 +1,39 @@
 """`action_request_handoff`: queue the customer for a person, tell the attendants, say one holding message.
 
-The conversation's status in the database is what silences the bot at the send boundary;
-the tracker is paused too, so the dialogue history says a person took over.
+Waiting is not silence: the assistant keeps answering a waiting customer (questions, scheduling,
+small talk) until an attendant claims; the database's `conversations.status` alone silences it
+then. Asked again while waiting, it reminds the customer a person will take over, honest about
+the business hours.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import time
-from typing import Any, Callable, Dict, List, Mapping, Optional, Text, Tuple
+from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from supportdesk.attendant.alerts import DEFAULT_HANDOFF_REASON, courtesy_push, handoff_push, team_text
 from supportdesk.attendant.push import PushSender
 from supportdesk.handoff import state as handoff
+from supportdesk.handoff.holding import (
+    business_hours_of,
+    holding_response,
+    moment_of,
+    outside_hours_response,
+    reminder_response,
+    reopens_at,
+)
 from supportdesk.handoff.summary import summaries_enabled
 from supportdesk.messaging.inbox import has_written
 from supportdesk.platform.redaction import mask_phone
 from supportdesk.platform.responses import get_responses
 from supportdesk.platform.settings import Settings, get_settings
 from supportdesk.runtime import get_runtime
-from supportdesk.scheduling.business_hours import BusinessHours, parse_business_hours
-from supportdesk.scheduling.wording import clock_text, weekday_name
 
 logger = logging.getLogger(__name__)
 
@@ -38,28 +45,6 @@ REASON_RESPONSES_BY_INTENT = {
     "cancel_appointment": "utter_handoff_reason_cancel_appointment",
     "nlu_fallback": "utter_handoff_reason_nlu_fallback",
 }
-MINUTES_PER_WAITING_CUSTOMER = 3  # a rough expectation, said as "about N minutes"
-
-
-def holding_response(customers_ahead: int) -> Tuple[str, Dict[str, Any]]:
-    """The holding message's response and values, from the queue in front of the customer."""
-    if customers_ahead <= 1:
-        return "utter_handoff_queued_soon", {}
-    return "utter_handoff_queued", {"wait_minutes": customers_ahead * MINUTES_PER_WAITING_CUSTOMER}
-
-
-def outside_hours_response(
-    hours: BusinessHours, now: dt.datetime, slots: Optional[Mapping[str, Any]] = None
-) -> Tuple[str, Dict[str, Any]]:
-    """The offline message's response and values: the team is back later today, tomorrow, or on a weekday."""
-    opening = hours.next_opening(now)
-    local_today = now.astimezone(hours.timezone).date()
-    values: Dict[str, Any] = {"opening_time": clock_text(opening)}
-    if opening.date() == local_today:
-        return "utter_handoff_outside_hours_today", values
-    if opening.date() == local_today + dt.timedelta(days=1):
-        return "utter_handoff_outside_hours_tomorrow", values
-    return "utter_handoff_outside_hours", {**values, "opening_day": weekday_name(opening.weekday(), slots)}
 
 
 def handoff_reason(tracker: Tracker) -> str:
@@ -72,7 +57,7 @@ def handoff_reason(tracker: Tracker) -> str:
 
 
 class ActionRequestHandoff(Action):
-    """Moves the conversation to `waiting`, pushes to attendants, and pauses the assistant."""
+    """Moves the conversation to `waiting`, pushes to attendants, and says the holding message (or a reminder)."""
 
     def __init__(
         self,
@@ -101,8 +86,9 @@ class ActionRequestHandoff(Action):
         now = self._clock()
         await asyncio.to_thread(get_responses)  # the first use loads the domain: not on the event loop
         reason = handoff_reason(tracker)
+        opening = reopens_at(business_hours_of(settings), now)  # out of hours, the claim timers count from it
         result = await database.run(
-            handoff.request_handoff, database, tracker.sender_id, reason, handoff.timeouts_from(settings), now
+            handoff.request_handoff, database, tracker.sender_id, reason, handoff.timeouts_from(settings), now, opening
         )
         logger.info(
             "handoff.requested",
@@ -114,13 +100,16 @@ class ActionRequestHandoff(Action):
             )
         if result.changed:
             await self._say_holding_message(dispatcher, tracker, settings, database, now)
-        return [SlotSet("handoff_reason", None), ConversationPaused()]
+        elif result.conversation is not None and result.conversation.status == "waiting":
+            hours, moment = business_hours_of(settings), moment_of(now)
+            response, values = reminder_response(hours, moment, tracker.current_slot_values())
+            dispatcher.utter_message(response=response, **values)
+        return [SlotSet("handoff_reason", None)]  # no pause: the assistant answers until a person claims
 
     async def _say_holding_message(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, settings: Settings, database, now: float
     ) -> None:
-        hours = parse_business_hours(settings.business_hours, settings.business_timezone)
-        moment = dt.datetime.fromtimestamp(now, tz=dt.timezone.utc)
+        hours, moment = business_hours_of(settings), moment_of(now)
         if not hours.is_open(moment):
             response, values = outside_hours_response(hours, moment, tracker.current_slot_values())
         else:

@@ -16,6 +16,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from supportdesk.handoff.holding import business_hours_of
 from supportdesk.knowledge.knowledge_base import KNOWLEDGE_DIRECTORY, KnowledgeError, current_knowledge
 from supportdesk.knowledge.openai_answers import ANSWER, HANDOFF, SCHEDULE, AiOutcome, OpenAiAnswers, get_openai_answers
 from supportdesk.knowledge.prompt import (
@@ -29,6 +30,7 @@ from supportdesk.knowledge.prompt import (
 from supportdesk.media.image_input import image_part, latest_media_file, with_image
 from supportdesk.platform.redaction import mask_phone
 from supportdesk.platform.settings import Settings, get_settings
+from supportdesk.scheduling.wording import opening_hours_text
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +122,7 @@ class ActionAiAnswer(Action):
             secrets=configured_secrets(settings),
             max_turns=settings.ai_context_turns,
             language=conversation_language(tracker.get_slot("language"), settings.default_language),
+            business_hours=opening_hours_text(business_hours_of(settings)),  # the one source of the hours
         )
         media_file = latest_media_file(tracker.events)  # a customer's photo without caption: the model sees it
         image = await asyncio.to_thread(image_part, media_file, settings.media_storage_url) if media_file else None

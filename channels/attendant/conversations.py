@@ -67,9 +67,12 @@ def add_routes(api: Blueprint, channel: AttendantInput) -> None:
         status = one_of(request, "status", STATUSES)
         assigned_to = attendant.id if one_of(request, "assigned", ("me",)) else None
         limit = _whole_number(query(request, "limit"), "limit", DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT)
+        missed = one_of(request, "missed", ("yes",)) is not None  # waits that ran out unclaimed, not yet followed up
         database = get_runtime().database
         try:
-            found = await database.run(conversation_page, database, status, assigned_to, limit, query(request, "before"))
+            found = await database.run(
+                conversation_page, database, status, assigned_to, limit, query(request, "before"), missed
+            )
         except InvalidCursor:
             raise ApiError(400, "invalid_before", "before must be a next_before value from this list.") from None
         return response.json(found.to_json())

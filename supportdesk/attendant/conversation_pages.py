@@ -55,10 +55,11 @@ def conversation_page(
     assigned_to: Optional[str] = None,
     limit: int = DEFAULT_LIMIT,
     before: Optional[str] = None,
+    missed: bool = False,
 ) -> ConversationPage:
-    """Up to `limit` conversations after the cursor `before`, optionally of one status and holder."""
-    conditions: List[str] = []
-    params: List[Any] = []
+    """Up to `limit` conversations after the cursor `before`, optionally of one status and holder, or only missed."""
+    conditions: List[str] = ["missed_at >= ?"] if missed else []  # a missed wait: missed_at is its UNIX time
+    params: List[Any] = [0.0] if missed else []
     if status:
         conditions.append("status = ?")
         params.append(status)

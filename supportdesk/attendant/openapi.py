@@ -66,6 +66,9 @@ _SCHEMAS: Dict[str, Any] = {
             "handoff_reason": {"type": "string", "nullable": True},
             "waiting_since": {"type": "string", "format": "date-time", "nullable": True},
             "summary": {"type": "string", "nullable": True, "description": "the AI's summary of a waiting customer's need"},
+            "missed_at": {"type": "string", "format": "date-time", "nullable": True,
+                          "description": "a wait for a person ran out unclaimed (status back to bot); null once a "
+                                         "person claims, answers or resolves it, or the customer asks again"},
             "window_open_until": {"type": "string", "format": "date-time", "nullable": True,
                                   "description": "when the 24-hour window closes; null while closed"},
             "opted_out": {"type": "boolean", "description": "the customer asked for no more messages"},
@@ -162,6 +165,9 @@ def _paths() -> Dict[str, Any]:
                                 "schema": {"type": "string", "enum": ["bot", "waiting", "human", "closed"]}},
                                {"name": "assigned", "in": "query", "required": False,
                                 "schema": {"type": "string", "enum": ["me"]}, "description": "only the caller's"},
+                               {"name": "missed", "in": "query", "required": False,
+                                "schema": {"type": "string", "enum": ["yes"]},
+                                "description": "only missed requests (missed_at set): nobody claimed them in time"},
                                {"name": "limit", "in": "query", "required": False, "schema": {
                                    "type": "integer", "minimum": 1, "maximum": MAX_LIST_LIMIT, "default": DEFAULT_LIST_LIMIT}},
                                {"name": "before", "in": "query", "required": False,

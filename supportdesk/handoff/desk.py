@@ -18,6 +18,7 @@ from supportdesk.attendant.alerts import handoff_push, idle_push, message_push, 
 from supportdesk.attendant.push import PushSender
 from supportdesk.attendant.tokens import Attendant
 from supportdesk.handoff import state as handoff
+from supportdesk.handoff.holding import STILL_WAITING, business_hours_of, moment_of, outside_hours_response, reopens_at
 from supportdesk.handoff.state import HandoffTimeouts, TimerKind, TransitionResult
 from supportdesk.messaging import outbox, stream_events
 from supportdesk.messaging.conversations import Conversation, load_conversation
@@ -25,7 +26,9 @@ from supportdesk.messaging.tracker_bridge import text_of
 from supportdesk.platform.database import Database
 from supportdesk.platform.redaction import mask_phone
 from supportdesk.platform.responses import ResponseRenderer, get_responses
+from supportdesk.platform.settings import get_settings
 from supportdesk.platform.timestamps import iso_time
+from supportdesk.scheduling.business_hours import BusinessHours
 from supportdesk.whatsapp.rendering import render_bot_message, text_message
 
 logger = logging.getLogger(__name__)
@@ -58,8 +61,10 @@ class AttendantDesk:
         read_slots: SlotReader = no_slots,
         responses: Optional[ResponseRenderer] = None,
         clock: Callable[[], float] = time.time,
+        hours: Optional[BusinessHours] = None,
     ) -> None:
         self.database = database
+        self._hours = hours  # None: `BUSINESS_HOURS` from the settings
         self._timeouts = timeouts
         self._pushes = pushes
         self._wake_sender = wake_sender
@@ -159,9 +164,21 @@ class AttendantDesk:
                 message = _stream_message(outbox.message_id_of(outbox_id), conversation_id, "bot", text, now)
                 stream_events.publish(cursor, stream_events.MESSAGE_CREATED, message, conversation_id)
 
+    @property
+    def hours(self) -> BusinessHours:
+        """The business hours the timers respect."""
+        return self._hours or business_hours_of(get_settings())
+
     async def run_due_timers(self) -> int:
-        """Act on every handoff timer due now (taken by this replica only); returns how many."""
-        due = await self.database.run(handoff.take_due_timers, self.database, self._timeouts, self._clock())
+        """Act on every handoff timer due now (taken by this replica only); returns how many.
+
+        Out of hours nothing reminds anyone: the timers restart at the opening, and a waiting
+        customer is told once when the team is back.
+        """
+        now = self._clock()
+        due = await self.database.run(
+            handoff.take_due_timers, self.database, self._timeouts, now, 50, reopens_at(self.hours, now)
+        )
         for timer in due:
             try:
                 await self._fire(timer.kind, timer.conversation)
@@ -173,7 +190,11 @@ class AttendantDesk:
         logger.info("handoff.timer.fired", extra={"timer": kind.value, "conversation": mask_phone(conversation.id)})
         if kind is TimerKind.CLAIM_REMINDER:
             await notify(self.database, self.pushes, handoff_push(conversation, reminder=True))
-            await self.send_system_message(conversation.id, "utter_handoff_still_waiting")
+            await self.send_system_message(conversation.id, STILL_WAITING)
+        elif kind is TimerKind.CLOSED:
+            slots = await self._read_slots(conversation.id)
+            response, values = outside_hours_response(self.hours, moment_of(self._clock()), slots)
+            await self.send_system_message(conversation.id, response, **values)
         elif kind is TimerKind.GIVE_UP:
             await self.send_system_message(conversation.id, "utter_handoff_gave_up")
         else:

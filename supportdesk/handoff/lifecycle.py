@@ -108,7 +108,7 @@ def resolve(
         resolver = row["assigned_to"] or attendant_id
         cursor.execute(
             """UPDATE conversations SET status = 'closed', resolved_at = ?, waiting_since = NULL,
-                   claim_reminder_at = NULL, give_up_at = NULL, idle_reminder_at = NULL,
+                   claim_reminder_at = NULL, give_up_at = NULL, idle_reminder_at = NULL, missed_at = NULL,
                    version = version + 1, updated_at = ?
                WHERE id = ?""",
             (now, now, conversation_id),

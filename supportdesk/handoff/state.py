@@ -4,6 +4,11 @@ Every transition is one conditional UPDATE on the current status (and holder), s
 replicas racing for the same conversation get one winner; each change bumps `version` and
 appends a `conversation.updated` stream event in the same transaction. Timer due times
 live in the row; whoever moves a due time forward first owns that timer firing.
+
+`waiting` is not silence: the assistant keeps answering until someone claims (`human`). A wait
+started out of hours counts from the next opening; a wait that runs out goes back to `bot` and is
+marked `missed_at` until a person follows it up (claims, answers or resolves it, or it is asked
+for again).
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ class TimerKind(str, enum.Enum):
     CLAIM_REMINDER = "claim_reminder"
     GIVE_UP = "give_up"
     IDLE_REMINDER = "idle_reminder"
+    CLOSED = "closed"  # a waiting customer's timer came due out of hours: told when the team is back, once
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,9 +89,14 @@ def request_handoff(
     reason: Optional[str],
     timeouts: HandoffTimeouts,
     now: Optional[float] = None,
+    reopens_at: Optional[float] = None,
 ) -> TransitionResult:
-    """Put the conversation in the queue (`waiting`); a no-op when a person already has or awaits it."""
+    """Put the conversation in the queue (`waiting`); a no-op when a person already has or awaits it.
+
+    Out of hours (`reopens_at` is the next opening) the claim timers count from the opening.
+    """
     now = time.time() if now is None else now
+    start = max(now, reopens_at or now)
     with database.transaction() as cursor:
         cursor.execute(
             """INSERT INTO conversations (id, status, created_at, updated_at) VALUES (?, 'bot', ?, ?)
@@ -95,9 +106,9 @@ def request_handoff(
         cursor.execute(
             """UPDATE conversations SET status = 'waiting', handoff_reason = ?, assigned_to = NULL,
                    waiting_since = ?, claim_reminder_at = ?, give_up_at = ?, idle_reminder_at = NULL,
-                   version = version + 1, updated_at = ?
+                   missed_at = NULL, version = version + 1, updated_at = ?
                WHERE id = ? AND status IN ('bot', 'closed')""",
-            (reason, now, now + timeouts.claim_seconds, now + timeouts.give_up_seconds, now, conversation_id),
+            (reason, now, start + timeouts.claim_seconds, start + timeouts.give_up_seconds, now, conversation_id),
         )
         if cursor.rowcount != 1:
             return TransitionResult(_load_in(cursor, conversation_id), changed=False)
@@ -116,7 +127,7 @@ def take_over(
     marks = ", ".join("?" for _ in statuses)
     cursor.execute(
         f"""UPDATE conversations SET status = 'human', assigned_to = ?, assigned_at = ?,
-               claim_reminder_at = NULL, give_up_at = NULL, idle_reminder_at = ?,
+               claim_reminder_at = NULL, give_up_at = NULL, idle_reminder_at = ?, missed_at = NULL,
                version = version + 1, updated_at = ?
            WHERE id = ? AND status IN ({marks})""",
         (attendant_id, now, now + timeouts.idle_reminder_seconds, now, conversation_id, *statuses),
@@ -181,12 +192,26 @@ def release(
 def record_attendant_reply(
     cursor: Cursor, conversation_id: str, timeouts: HandoffTimeouts, now: float
 ) -> None:
-    """The holder answered: push the idle reminder back."""
+    """A person answered: the request is followed up (no longer missed), and the holder's idle reminder moves back."""
+    follow_up(cursor, conversation_id, now)
     cursor.execute(
         """UPDATE conversations SET last_attendant_reply_at = ?, idle_reminder_at = ?, updated_at = ?
            WHERE id = ? AND status = 'human'""",
         (now, now + timeouts.idle_reminder_seconds, now, conversation_id),
     )
+
+
+def follow_up(cursor: Cursor, conversation_id: str, now: float) -> bool:
+    """Clear the conversation's missed mark (a person followed it up); True when it was missed."""
+    cursor.execute(
+        "UPDATE conversations SET missed_at = NULL, version = version + 1, updated_at = ? "
+        "WHERE id = ? AND missed_at IS NOT NULL",
+        (now, conversation_id),
+    )
+    if cursor.rowcount != 1:
+        return False
+    _changed(cursor, conversation_id)
+    return True
 
 
 _TIMER_QUERIES = {
@@ -197,12 +222,17 @@ _TIMER_QUERIES = {
 
 
 def take_due_timers(
-    database: Database, timeouts: HandoffTimeouts, now: Optional[float] = None, limit: int = 50
+    database: Database,
+    timeouts: HandoffTimeouts,
+    now: Optional[float] = None,
+    limit: int = 50,
+    reopens_at: Optional[float] = None,
 ) -> List[DueTimer]:
     """Timers due now, each taken by one compare-and-set so only one replica acts on it.
 
-    Giving up returns the conversation to `bot` in the same update; reminders move their
-    due time one period on.
+    Giving up returns the conversation to `bot` (marked missed) in the same update; reminders
+    move their due time one period on. Out of hours (`reopens_at` is the next opening) nothing
+    fires: the timers move to count from the opening, and a waiting customer is told once (`CLOSED`).
     """
     now = time.time() if now is None else now
     taken: List[DueTimer] = []
@@ -212,10 +242,41 @@ def take_due_timers(
             (status, now, limit),
         )
         for row in rows:
-            result = _take_timer(database, kind, column, status, row["id"], row["due"], timeouts, now)
+            if reopens_at is not None:
+                result = _postpone(database, column, status, row["id"], row["due"], timeouts, now, reopens_at)
+            else:
+                result = _take_timer(database, kind, column, status, row["id"], row["due"], timeouts, now)
             if result is not None:
                 taken.append(result)
     return taken
+
+
+def _postpone(
+    database: Database,
+    column: str,
+    status: str,
+    conversation_id: str,
+    due: float,
+    timeouts: HandoffTimeouts,
+    now: float,
+    reopens_at: float,
+) -> Optional[DueTimer]:
+    """Out of hours: restart the conversation's timers at the opening; a waiting one is returned as `CLOSED`."""
+    with database.transaction() as cursor:
+        if status == "waiting":
+            cursor.execute(
+                f"""UPDATE conversations SET claim_reminder_at = ?, give_up_at = ?, updated_at = ?
+                    WHERE id = ? AND status = 'waiting' AND {column} = ?""",
+                (reopens_at + timeouts.claim_seconds, reopens_at + timeouts.give_up_seconds, now, conversation_id, due),
+            )
+        else:
+            cursor.execute(
+                f"UPDATE conversations SET {column} = ?, updated_at = ? WHERE id = ? AND status = ? AND {column} = ?",
+                (reopens_at + timeouts.idle_reminder_seconds, now, conversation_id, status, due),
+            )
+        if cursor.rowcount != 1 or status != "waiting":
+            return None
+        return DueTimer(TimerKind.CLOSED, _load_in(cursor, conversation_id))
 
 
 def _take_timer(
@@ -232,9 +293,9 @@ def _take_timer(
         if kind is TimerKind.GIVE_UP:
             cursor.execute(
                 """UPDATE conversations SET status = 'bot', assigned_to = NULL, waiting_since = NULL,
-                       claim_reminder_at = NULL, give_up_at = NULL, version = version + 1, updated_at = ?
+                       claim_reminder_at = NULL, give_up_at = NULL, missed_at = ?, version = version + 1, updated_at = ?
                    WHERE id = ? AND status = ? AND give_up_at = ?""",
-                (now, conversation_id, status, due),
+                (now, now, conversation_id, status, due),
             )
         else:
             period = timeouts.claim_seconds if kind is TimerKind.CLAIM_REMINDER else timeouts.idle_reminder_seconds

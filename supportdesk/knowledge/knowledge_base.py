@@ -19,7 +19,7 @@ from supportdesk.platform.settings import PROJECT_ROOT
 
 KNOWLEDGE_DIRECTORY = PROJECT_ROOT / "data" / "knowledge"
 PROMPT_FILE_NAME = "prompt.md"
-PLACEHOLDERS = frozenset({"knowledge", "customer_name", "now"})
+PLACEHOLDERS = frozenset({"knowledge", "customer_name", "now", "business_hours"})  # business_hours: BUSINESS_HOURS
 # Every AI call sends all knowledge: 24 000 characters is about 6 000 tokens per call,
 # enough for a small business's full FAQ while keeping each answer well under a cent.
 MAX_KNOWLEDGE_CHARS = 24_000

@@ -166,12 +166,15 @@ def language_instruction(language: str) -> str:
         raise ValueError(f"no model instruction for language {language!r}; add it to LANGUAGE_INSTRUCTIONS") from None
 
 
-def render_system_prompt(knowledge: Knowledge, customer_name: str, now: datetime.datetime) -> str:
-    """The prompt template with its placeholders filled in a single pass."""
+def render_system_prompt(
+    knowledge: Knowledge, customer_name: str, now: datetime.datetime, business_hours: str = ""
+) -> str:
+    """The prompt template with its placeholders filled in a single pass (`business_hours` from BUSINESS_HOURS)."""
     values = {
         "knowledge": knowledge.text,
         "customer_name": customer_name,
         "now": now.strftime("%A %d %B %Y, %H:%M"),
+        "business_hours": business_hours,
     }
     def fill(match: re.Match[str]) -> str:
         return values.get(match.group(1), match.group(0))
@@ -197,12 +200,13 @@ def build_messages(
     max_turns: int = DEFAULT_CONTEXT_TURNS,
     history_token_budget: int = HISTORY_TOKEN_BUDGET,
     language: str = ENGLISH,
+    business_hours: str = "",
 ) -> List[Dict[str, str]]:
     """Chat Completions messages: the system prompt ending in the language to answer in, then recent turns.
 
     The last `max_turns` turns are sent, within the token budget; `language` is the conversation's.
     """
-    template = render_system_prompt(knowledge, _clean_customer_name(customer_name, secrets), now)
+    template = render_system_prompt(knowledge, _clean_customer_name(customer_name, secrets), now, business_hours)
     system = f"{template}\n\n{language_instruction(language)}"
     recent = list(turns[-max_turns:]) if max_turns > 0 else []
     history = [_chat_message(turn, secrets) for turn in trim_to_budget(recent, history_token_budget)]

@@ -10,7 +10,7 @@ from supportdesk.platform.database import Database
 from supportdesk.platform.timestamps import iso_time
 
 CUSTOMER_SERVICE_WINDOW_SECONDS = 24 * 60 * 60
-SILENT_STATUSES = ("waiting", "human")  # the assistant sends nothing while a person has (or will have) the customer
+SILENT_STATUSES = ("human",)  # the assistant sends nothing while a person has the customer; `waiting` keeps answering
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +32,7 @@ class Conversation:
     language: Optional[str] = None  # `en` or `pt-BR`; None until the customer's first message is read
     opted_out: bool = False  # the customer wrote STOP/PARAR: no template or reminder until START/VOLTAR
     summary: Optional[str] = None  # the AI's summary of what a waiting customer needs; None without OpenAI
+    missed_at: Optional[float] = None  # a wait for a person ran out unclaimed; None once a person followed it up
 
     def window_open(self, now: Optional[float] = None) -> bool:
         """True while free-form messages may be sent (24 h since the customer last wrote)."""
@@ -60,6 +61,7 @@ class Conversation:
             "window_open_until": self.window_open_until(),
             "opted_out": self.opted_out,
             "summary": self.summary,
+            "missed_at": iso_time(self.missed_at) if self.missed_at is not None else None,
         }
 
     def window_open_until(self, now: Optional[float] = None) -> Optional[str]:
@@ -72,7 +74,7 @@ class Conversation:
 
 COLUMNS = (
     "id, status, customer_name, assigned_to, handoff_reason, version, last_inbound_at, last_message_at, "
-    "last_message_preview, window_closed, waiting_since, assigned_at, language, opted_out, summary"
+    "last_message_preview, window_closed, waiting_since, assigned_at, language, opted_out, summary, missed_at"
 )
 
 

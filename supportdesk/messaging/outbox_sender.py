@@ -31,12 +31,15 @@ from supportdesk.whatsapp.graph_errors import (
 
 logger = logging.getLogger(__name__)
 
-# Sent even though the conversation is already `waiting`: the one holding message of a handoff.
-# The holding messages `action_request_handoff` may send: they pass the silence that the handoff starts.
+# Only `human` silences the assistant (`waiting` keeps answering). What the customer is owed from the turn
+# that asked for a person still goes out when an attendant claims before it is sent: the order's
+# acknowledgement and the holding messages `action_request_handoff` may send (supportdesk.handoff.holding).
 HANDOFF_NOTICES = frozenset(
     {
+        "utter_order_received",
         "utter_handoff_queued",
         "utter_handoff_queued_soon",
+        "utter_handoff_still_queued",
         "utter_handoff_outside_hours",
         "utter_handoff_outside_hours_today",
         "utter_handoff_outside_hours_tomorrow",

@@ -22,6 +22,7 @@ DAY_ABBREVIATIONS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MINUTES_PER_DAY = 24 * 60
 SPEC_EXAMPLE = "mon-fri 09:00-18:00; sat 09:00-13:00"
+REOPENS_TODAY, REOPENS_TOMORROW, REOPENS_LATER = "today", "tomorrow", "later"
 
 _CLAUSE = re.compile(r"^(?P<days>[a-z][a-z,\s\-–]*?)\s+(?P<hours>closed|\d.*)$")
 _DAY_ITEM = re.compile(r"^(?P<first>[a-z]+)(?:\s*[-–]\s*(?P<last>[a-z]+))?$")
@@ -38,6 +39,10 @@ class OpeningInterval:
     def describe(self) -> str:
         """`09:00–18:00` style text."""
         return f"{_clock_text(self.start)}–{_clock_text(self.end)}"
+
+    def end_text(self) -> str:
+        """The closing time as `HH:MM` (`24:00` for midnight)."""
+        return _clock_text(self.end)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +79,22 @@ class BusinessHours:
                 if opening.astimezone(dt.timezone.utc) > local.astimezone(dt.timezone.utc):
                     return opening
         raise AssertionError("parse_business_hours guarantees at least one opening a week")
+
+    def open_interval(self, at: dt.datetime) -> Optional[OpeningInterval]:
+        """The opening interval the aware moment `at` falls in, or None while closed."""
+        local = self._local(at)
+        minute = local.hour * 60 + local.minute
+        return next((i for i in self.intervals_on(local.date()) if i.start <= minute < i.end), None)
+
+    def reopening(self, after: dt.datetime) -> Tuple[dt.datetime, str]:
+        """The next opening after `after` and when it falls: `today`, `tomorrow` or `later` (local dates)."""
+        opening = self.next_opening(after)
+        today = self._local(after).date()
+        if opening.date() == today:
+            return opening, REOPENS_TODAY
+        if opening.date() == today + dt.timedelta(days=1):
+            return opening, REOPENS_TOMORROW
+        return opening, REOPENS_LATER
 
     def local_datetime(self, day: dt.date, minute: int) -> dt.datetime:
         """Aware datetime for a wall-clock minute of `day`; a time skipped by DST moves forward."""

@@ -1,15 +1,16 @@
-"""`action_request_handoff`: queues once, pushes to every device, one holding message, pauses."""
+"""`action_request_handoff`: queues once, pushes to every device, one holding message, never pauses."""
 
 import datetime as dt
 
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.events import ConversationPaused, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import ActionRequestHandoff, holding_response, outside_hours_response
+from actions.handoff import ActionRequestHandoff
 from supportdesk.attendant.alerts import register_device
 from supportdesk.attendant.push import PushResult
+from supportdesk.handoff.holding import holding_response, outside_hours_response
 from supportdesk.messaging.conversations import load_conversation
 from supportdesk.platform.responses import get_responses
 from supportdesk.platform.settings import Settings, reset_settings_cache
@@ -20,6 +21,14 @@ from tests.actions.said import said
 CUSTOMER = "447700900123"
 MONDAY_10_UTC = dt.datetime(2024, 5, 13, 10, 0, tzinfo=dt.timezone.utc).timestamp()
 SUNDAY_10_UTC = dt.datetime(2024, 5, 12, 10, 0, tzinfo=dt.timezone.utc).timestamp()
+OFFLINE = (
+    "Our team is closed now 🌙 They're back {}; leave your details here and they'll see them first. "
+    "Meanwhile I can answer questions or book an appointment."
+)
+PT_OFFLINE_MONDAY = (
+    "Nossa equipe está fora do horário 🌙 Ela volta segunda-feira às 09:00; deixe seus dados aqui que ela vê "
+    "primeiro. Enquanto isso, posso tirar dúvidas ou marcar um horário."
+)
 HOLDING_SOON = (
     "Got it 👍 I've asked a person from our team to join this chat. Expected wait: a few minutes. "
     "You can keep writing here, they'll see the whole conversation."
@@ -79,28 +88,47 @@ async def test_queues_pushes_every_device_and_says_the_holding_message():
     assert message.data == {"type": "handoff", "conversation_id": CUSTOMER}
     assert (message.title, message.body) == ("Customer waiting for a person", "••••••••0123: asked for a person")
     assert said(dispatcher) == [("utter_handoff_queued_soon", HOLDING_SOON)]
-    assert events == [SlotSet("handoff_reason", None), ConversationPaused()]
+    assert events == [SlotSet("handoff_reason", None)]  # waiting is not silence: no pause
     logged = database.execute("SELECT kind, state FROM push_log ORDER BY id")
     assert [(row["kind"], row["state"]) for row in logged] == [("handoff", "sent"), ("handoff", "sent")]
 
 
-async def test_second_request_while_waiting_says_and_pushes_nothing_more():
+async def test_asking_again_while_waiting_reminds_the_customer_and_pushes_nothing_more():
     pushes = RecordingPushSender()
     await run(MONDAY_10_UTC, pushes)
     dispatcher, events = await run(MONDAY_10_UTC + 60, pushes)
-    assert dispatcher.messages == []
-    assert ConversationPaused() in events
+    assert said(dispatcher) == [(
+        "utter_handoff_still_queued",
+        "You're in the queue 🙏 A person from our team will take over this chat soon. "
+        "Meanwhile I can still answer questions or book an appointment here.",
+    )]
+    assert events == [SlotSet("handoff_reason", None)]
     database = get_runtime().database
     assert [row["state"] for row in database.execute("SELECT state FROM push_log")] == ["no_devices"]
 
 
+async def test_asking_again_out_of_hours_says_when_the_team_is_back_never_finding_someone():
+    await run(MONDAY_10_UTC, RecordingPushSender())
+    dispatcher, _ = await run(SUNDAY_10_UTC + 7 * 86400, RecordingPushSender())  # still waiting the next Sunday
+    assert said(dispatcher) == [("utter_handoff_outside_hours_tomorrow", OFFLINE.format("tomorrow at 09:00"))]
+
+
 async def test_outside_business_hours_says_when_the_team_is_back():
     dispatcher, _ = await run(SUNDAY_10_UTC, RecordingPushSender())
-    assert said(dispatcher) == [(
-        "utter_handoff_outside_hours_tomorrow",
-        "Our team is offline right now 🌙 They're back tomorrow at 09:00 and your request is recorded, "
-        "so someone will reply then. Meanwhile I can still try to help.",
-    )]
+    assert said(dispatcher) == [("utter_handoff_outside_hours_tomorrow", OFFLINE.format("tomorrow at 09:00"))]
+
+
+async def test_a_request_out_of_hours_starts_its_claim_timers_at_the_opening():
+    await run(SUNDAY_10_UTC, RecordingPushSender())
+    row = get_runtime().database.execute("SELECT claim_reminder_at, give_up_at FROM conversations")[0]
+    monday_9 = SUNDAY_10_UTC + 23 * 3600
+    assert (row["claim_reminder_at"], row["give_up_at"]) == (monday_9 + 300, monday_9 + 1800)
+
+
+async def test_a_request_in_hours_starts_its_claim_timers_at_once():
+    await run(MONDAY_10_UTC, RecordingPushSender())
+    row = get_runtime().database.execute("SELECT claim_reminder_at, give_up_at FROM conversations")[0]
+    assert (row["claim_reminder_at"], row["give_up_at"]) == (MONDAY_10_UTC + 300, MONDAY_10_UTC + 1800)
 
 
 async def test_the_intent_reason_reaches_the_attendants_once():
@@ -146,14 +174,12 @@ def test_expected_wait_grows_with_the_queue(ahead, response, text):
     assert (name, get_responses().text(name, {}, **values)) == (response, text)
 
 
-OFFLINE = "Our team is offline right now 🌙 They're back {} and your request is recorded, so someone will reply then. " \
-    "Meanwhile I can still try to help."
 
 
 @pytest.mark.parametrize(
     "now, response, when",
     [
-        (dt.datetime(2024, 5, 13, 7, 0), "utter_handoff_outside_hours_today", "at 09:00"),
+        (dt.datetime(2024, 5, 13, 7, 0), "utter_handoff_outside_hours_today", "today at 09:00"),
         (dt.datetime(2024, 5, 13, 19, 0), "utter_handoff_outside_hours_tomorrow", "tomorrow at 09:00"),
         (dt.datetime(2024, 5, 11, 12, 0), "utter_handoff_outside_hours", "on Monday at 09:00"),
         (dt.datetime(2024, 5, 10, 18, 30), "utter_handoff_outside_hours", "on Monday at 09:00"),
@@ -166,14 +192,22 @@ def test_the_offline_message_says_when_the_team_is_back(now, response, when):
 
 
 def test_every_holding_message_passes_the_silence_the_handoff_starts():
-    """The outbox suppresses bot messages while a person has the customer, except these notices."""
+    """The outbox suppresses bot messages while a person has the customer, except what the handoff turn owes."""
     from supportdesk.messaging.outbox_sender import HANDOFF_NOTICES
 
     hours = parse_business_hours("mon-fri 09:00-18:00", "UTC")
     monday_night = dt.datetime(2030, 3, 18, 20, 0, tzinfo=dt.timezone.utc)
     sent = {holding_response(ahead)[0] for ahead in (0, 1, 2, 5)}
     sent |= {outside_hours_response(hours, monday_night + dt.timedelta(hours=h), {})[0] for h in (-13, 0, 96)}
+    sent |= {"utter_handoff_still_queued", "utter_order_received"}
     assert sent == set(HANDOFF_NOTICES)
+
+
+def test_the_offline_message_names_the_weekday_in_the_customers_language():
+    hours = parse_business_hours("mon-fri 09:00-18:00", "UTC")
+    slots = {"language": "pt-BR"}
+    name, values = outside_hours_response(hours, dt.datetime(2024, 5, 11, 12, 0, tzinfo=dt.timezone.utc), slots)
+    assert get_responses().text(name, slots, **values) == PT_OFFLINE_MONDAY
 
 
 async def test_a_push_that_crashes_never_costs_the_customer_the_holding_message():
@@ -182,7 +216,7 @@ async def test_a_push_that_crashes_never_costs_the_customer_the_holding_message(
     register_device(database, "token-bruno-phone-000002", "ios", "bruno")
     dispatcher, events = await run(MONDAY_10_UTC, CrashingPushSender())
     assert said(dispatcher) == [("utter_handoff_queued_soon", HOLDING_SOON)]
-    assert events == [SlotSet("handoff_reason", None), ConversationPaused()]
+    assert events == [SlotSet("handoff_reason", None)]  # waiting is not silence: no pause
     assert load_conversation(database, CUSTOMER).status == "waiting"
     assert push_log() == [("handoff", "failed", "crash: TypeError")] * 2
 
@@ -194,7 +228,7 @@ async def test_an_unreadable_fcm_file_never_costs_the_customer_the_holding_messa
     register_device(get_runtime().database, "token-ana-phone-000001", "android", "ana")
     dispatcher, events = await run(MONDAY_10_UTC, None)  # the runtime's sender: its file cannot be read
     assert said(dispatcher) == [("utter_handoff_queued_soon", HOLDING_SOON)]
-    assert events == [SlotSet("handoff_reason", None), ConversationPaused()]
+    assert events == [SlotSet("handoff_reason", None)]  # waiting is not silence: no pause
     assert push_log() == [("handoff", "failed", "not_sent: SettingsError")]
 
 

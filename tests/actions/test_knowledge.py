@@ -283,3 +283,12 @@ async def test_a_portuguese_customer_gets_the_fallback_as_a_domain_response(fake
          "response": "utter_knowledge_unavailable", "image": None, "attachment": None}
     ]
     assert events == [SlotSet("knowledge_failures", 1.0)]
+
+
+async def test_the_prompt_states_the_opening_hours_from_business_hours(fake, run_action):
+    """BUSINESS_HOURS is the one source of the hours: the AI reads them from the setting, not only the files."""
+    await run_action("new_customer", business_hours="tue-sat 10:00-19:00")
+    [body] = fake.chat_bodies()
+    system = body["messages"][0]["content"]
+    assert "Opening hours (these are the current ones; they win over any other mention of hours): " \
+           "Tuesday–Saturday 10:00–19:00\n" in system

@@ -103,6 +103,21 @@ async def test_queue_claim_conflict_release(app):
     assert (await call(app, "POST", "/conversations/nobody/release", auth())).status == 404
 
 
+async def test_a_missed_request_is_listed_until_someone_follows_it_up(app):
+    """Issue 14: a wait that ran out goes back to the bot but stays in `?missed=yes` with `missed_at`."""
+    database = get_runtime().database
+    a_customer_waits()
+    handoff.take_due_timers(database, HandoffTimeouts(), time.time() + 3600)
+    missed = await call(app, "GET", "/conversations?missed=yes", auth())
+    [conversation] = missed.json["conversations"]
+    assert (conversation["id"], conversation["status"]) == (CUSTOMER, "bot") and conversation["missed_at"]
+    assert (await call(app, "GET", "/conversations?status=waiting", auth())).json["conversations"] == []
+    bad = await call(app, "GET", "/conversations?missed=no", auth())
+    assert (bad.status, bad.json["error"]) == (400, "invalid_missed")
+    assert (await call(app, "POST", f"/conversations/{CUSTOMER}/claim", auth("ana"))).json["missed_at"] is None
+    assert (await call(app, "GET", "/conversations?missed=yes", auth())).json["conversations"] == []
+
+
 async def test_reply_rules(app):
     a_customer_waits()
     too_long = await call(app, "POST", f"/conversations/{CUSTOMER}/messages", auth(), {"text": "x" * 4097})
@@ -169,13 +184,15 @@ class RecordingPushSender:
 async def test_claim_timeout_loop_with_a_controllable_clock():
     database = get_runtime().database
     from supportdesk.attendant.alerts import register_device
+    from supportdesk.scheduling.business_hours import parse_business_hours
 
     register_device(database, "token-ana-000001", "android", "ana")
     now = [1_900_000_000.0]
     timeouts = HandoffTimeouts(claim_seconds=300, give_up_seconds=1800, idle_reminder_seconds=600)
     pushes = RecordingPushSender()
     runtime = get_runtime()
-    desk = AttendantDesk(database, timeouts, lambda: pushes, runtime.wake_sender, clock=lambda: now[0])
+    always_open = parse_business_hours("mon-sun 00:00-24:00", "UTC")  # out of hours: tests/supportdesk/handoff/test_desk.py
+    desk = AttendantDesk(database, timeouts, lambda: pushes, runtime.wake_sender, clock=lambda: now[0], hours=always_open)
     handoff.request_handoff(database, "447700900999", None, timeouts, now[0])
     now[0] += 301
     assert await desk.run_due_timers() == 1

@@ -120,3 +120,55 @@ def test_timer_races_have_one_taker(database):
     for thread in threads:
         thread.join()
     assert [timer.kind for timer in taken] == [TimerKind.GIVE_UP]
+
+
+def test_a_wait_that_runs_out_stays_visible_as_missed_until_a_person_follows_it_up(database):
+    migrated(database)
+    handoff.request_handoff(database, CUSTOMER, "asked for a person", TIMEOUTS, T0)
+    [gave_up] = [t for t in handoff.take_due_timers(database, TIMEOUTS, T0 + 1800) if t.kind is TimerKind.GIVE_UP]
+    assert (gave_up.conversation.status, gave_up.conversation.missed_at) == ("bot", T0 + 1800)
+    assert gave_up.conversation.to_json()["missed_at"] == "2027-01-15T08:30:00.000Z"
+    assert handoff.claim(database, CUSTOMER, "ana", TIMEOUTS, T0 + 2000).changed
+    assert load_conversation(database, CUSTOMER).missed_at is None
+
+
+def test_a_missed_request_is_followed_up_by_an_answer_or_a_new_request(database):
+    migrated(database)
+    handoff.request_handoff(database, CUSTOMER, None, TIMEOUTS, T0)
+    handoff.take_due_timers(database, TIMEOUTS, T0 + 1800)
+    with database.transaction() as cursor:
+        assert handoff.follow_up(cursor, CUSTOMER, T0 + 1900)
+        assert not handoff.follow_up(cursor, CUSTOMER, T0 + 1901)  # nothing left to follow up
+    assert load_conversation(database, CUSTOMER).missed_at is None
+    handoff.take_due_timers(database, TIMEOUTS, T0 + 9999)
+    database.execute("UPDATE conversations SET missed_at = ? WHERE id = ?", (T0, CUSTOMER))
+    assert handoff.request_handoff(database, CUSTOMER, None, TIMEOUTS, T0 + 10_000).conversation.missed_at is None
+
+
+def test_out_of_hours_timers_restart_at_the_opening_and_tell_the_customer_once(database):
+    migrated(database)
+    handoff.request_handoff(database, CUSTOMER, None, TIMEOUTS, T0)
+    opening = T0 + 50_000
+    closed = handoff.take_due_timers(database, TIMEOUTS, T0 + 1800, reopens_at=opening)
+    assert [timer.kind for timer in closed] == [TimerKind.CLOSED]  # the give-up and reminder due together: one notice
+    row = database.execute("SELECT status, claim_reminder_at, give_up_at, missed_at FROM conversations")[0]
+    assert dict(row) == {"status": "waiting", "claim_reminder_at": opening + 300, "give_up_at": opening + 1800,
+                         "missed_at": None}
+    assert handoff.take_due_timers(database, TIMEOUTS, opening + 299, reopens_at=None) == []
+    assert [t.kind for t in handoff.take_due_timers(database, TIMEOUTS, opening + 300)] == [TimerKind.CLAIM_REMINDER]
+
+
+def test_an_idle_reminder_out_of_hours_waits_for_the_opening(database):
+    migrated(database)
+    handoff.request_handoff(database, CUSTOMER, None, TIMEOUTS, T0)
+    handoff.claim(database, CUSTOMER, "ana", TIMEOUTS, T0)
+    assert handoff.take_due_timers(database, TIMEOUTS, T0 + 600, reopens_at=T0 + 9000) == []
+    assert database.execute("SELECT idle_reminder_at FROM conversations")[0]["idle_reminder_at"] == T0 + 9600
+
+
+def test_a_request_out_of_hours_counts_its_timers_from_the_opening(database):
+    migrated(database)
+    queued = handoff.request_handoff(database, CUSTOMER, None, TIMEOUTS, T0, reopens_at=T0 + 7200)
+    assert queued.changed and queued.conversation.status == "waiting"
+    row = database.execute("SELECT waiting_since, claim_reminder_at, give_up_at FROM conversations")[0]
+    assert dict(row) == {"waiting_since": T0, "claim_reminder_at": T0 + 7500, "give_up_at": T0 + 9000}

@@ -164,12 +164,25 @@ async def test_bot_is_silent_while_a_person_holds_the_conversation(sender, fake)
     sender, database = sender
     customer_wrote(database)
     handoff.request_handoff(database, CUSTOMER, "asked", handoff.HandoffTimeouts())
+    handoff.claim(database, CUSTOMER, "ana", handoff.HandoffTimeouts())
+    queue(database, "order acknowledged", response_name="utter_order_received")
     queue(database, "holding message", response_name="utter_handoff_queued")
     queue(database, "late bot answer")
     queue(database, "attendant text", origin="attendant")
     await drain(sender)
-    assert [body["text"]["body"] for body in fake.sent_messages()] == ["holding message", "attendant text"]
-    assert states(database) == [("sent", None), ("suppressed", "conversation_waiting"), ("sent", None)]
+    assert [body["text"]["body"] for body in fake.sent_messages()] == [
+        "order acknowledged", "holding message", "attendant text"]
+    assert states(database) == [("sent", None), ("sent", None), ("suppressed", "conversation_human"), ("sent", None)]
+
+
+async def test_the_bot_keeps_answering_while_the_customer_waits_for_a_person(sender, fake):
+    sender, database = sender
+    customer_wrote(database)
+    handoff.request_handoff(database, CUSTOMER, "asked", handoff.HandoffTimeouts())
+    queue(database, "We're open Monday to Friday", response_name="utter_hours_open_now")
+    await drain(sender)
+    assert [body["text"]["body"] for body in fake.sent_messages()] == ["We're open Monday to Friday"]
+    assert states(database) == [("sent", None)]
 
 
 async def test_nothing_free_form_is_attempted_outside_the_24_hour_window(sender, fake):

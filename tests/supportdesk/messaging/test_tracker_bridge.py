@@ -84,7 +84,10 @@ async def test_the_tracker_resumes_listening_when_the_database_gives_the_custome
     agent = _Agent()
     handoff.request_handoff(database, CUSTOMER, None, TIMEOUTS, 1_900_000_000.0)
     await tracker_bridge.bring_up_to_date(agent, database, CUSTOMER)
-    assert (await _tracker(agent)).is_paused()
+    assert not (await _tracker(agent)).is_paused()  # waiting is not silence: the assistant keeps answering
+    handoff.claim(database, CUSTOMER, "ana", TIMEOUTS, 1_900_000_010.0)
+    await tracker_bridge.bring_up_to_date(agent, database, CUSTOMER)
+    assert (await _tracker(agent)).is_paused()  # an attendant holds the customer
 
     database.execute("UPDATE conversations SET status = 'bot' WHERE id = ?", (CUSTOMER,))
     assert await tracker_bridge.bring_up_to_date(agent, database, CUSTOMER) == 2

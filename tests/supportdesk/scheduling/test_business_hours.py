@@ -2,12 +2,21 @@
 
 import dataclasses
 import datetime as dt
+import re
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from supportdesk.platform.settings import SettingsError
-from supportdesk.scheduling.business_hours import OpeningInterval, parse_business_hours
+from supportdesk.platform.settings import Settings, SettingsError
+from supportdesk.scheduling.business_hours import (
+    DAY_NAMES,
+    REOPENS_LATER,
+    REOPENS_TODAY,
+    REOPENS_TOMORROW,
+    OpeningInterval,
+    parse_business_hours,
+)
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 WEEKDAYS_AND_SATURDAY = "mon-fri 09:00-18:00; sat 09:00-13:00"
@@ -157,3 +166,50 @@ def test_opening_at_a_wall_time_skipped_by_dst_moves_forward() -> None:
     opening = hours.next_opening(dt.datetime(2027, 3, 28, 0, 0, tzinfo=lisbon))
     assert opening.astimezone(dt.timezone.utc) == dt.datetime(2027, 3, 28, 1, 30, tzinfo=dt.timezone.utc)
     assert opening.replace(tzinfo=None) == dt.datetime(2027, 3, 28, 2, 30)
+
+
+KNOWLEDGE_HOURS = Path(__file__).resolve().parents[3] / "data" / "knowledge" / "hours.md"
+_KNOWLEDGE_LINE = re.compile(
+    r"^- (?P<first>[A-Z][a-z]+day)(?: to (?P<last>[A-Z][a-z]+day))?: "
+    r"(?:(?P<sh>\d{1,2}):(?P<sm>\d\d) to (?P<eh>\d{1,2}):(?P<em>\d\d)|closed)"
+)
+
+
+def hours_in_knowledge(text: str) -> tuple:
+    """The weekly hours the sample knowledge file states, as `BusinessHours.weekly` would hold them."""
+    weekly = [() for _ in range(7)]
+    for line in text.splitlines():
+        match = _KNOWLEDGE_LINE.match(line)
+        if match is None:
+            continue
+        first = DAY_NAMES.index(match["first"].lower())
+        last = DAY_NAMES.index(match["last"].lower()) if match["last"] else first
+        interval = () if match["sh"] is None else (OpeningInterval(
+            int(match["sh"]) * 60 + int(match["sm"]), int(match["eh"]) * 60 + int(match["em"])),)
+        for day in range(first, last + 1):
+            weekly[day] = interval
+    return tuple(weekly)
+
+
+def test_the_sample_knowledge_the_default_setting_and_env_example_state_the_same_hours() -> None:
+    default = Settings().business_hours
+    weekly = parse_business_hours(default, "UTC").weekly
+    assert hours_in_knowledge(KNOWLEDGE_HOURS.read_text(encoding="utf-8")) == weekly
+    assert weekly[5] == (OpeningInterval(540, 780),)  # the salon opens Saturday 9-13
+    env_example = (KNOWLEDGE_HOURS.parents[2] / ".env.example").read_text(encoding="utf-8")
+    assert f"BUSINESS_HOURS={default}\n" in env_example
+
+
+def test_a_knowledge_file_that_disagrees_is_caught() -> None:
+    wrong = "- Monday to Friday: 9:00 to 18:00\n- Sunday: closed\n"
+    assert hours_in_knowledge(wrong) != parse_business_hours(Settings().business_hours, "UTC").weekly
+
+
+def test_open_interval_and_reopening() -> None:
+    hours = parse_business_hours(WEEKDAYS_AND_SATURDAY, "America/Sao_Paulo")
+    assert hours.open_interval(sao_paulo(2026, 11, 28, 10, 0)) == OpeningInterval(540, 780)
+    assert hours.open_interval(sao_paulo(2026, 11, 28, 13, 0)) is None
+    assert hours.reopening(sao_paulo(2026, 11, 27, 7, 0)) == (sao_paulo(2026, 11, 27, 9, 0), REOPENS_TODAY)
+    assert hours.reopening(sao_paulo(2026, 11, 27, 19, 0)) == (sao_paulo(2026, 11, 28, 9, 0), REOPENS_TOMORROW)
+    assert hours.reopening(sao_paulo(2026, 11, 28, 14, 0)) == (sao_paulo(2026, 11, 30, 9, 0), REOPENS_LATER)
+    assert OpeningInterval(540, 1440).end_text() == "24:00"
