@@ -20,18 +20,18 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from supportdesk.handoff.desk import tell_holder
-from supportdesk.messaging import outbox
+from supportdesk.messaging import outbox, wakeup
 from supportdesk.messaging.conversations import load_conversation
 from supportdesk.messaging.inbox import store_delivery
 from supportdesk.messaging.inbox_worker import InboxWorker
 from supportdesk.messaging.outbox_sender import OutboxSender
-from supportdesk.messaging.turn_processor import CHANNEL_NAME, TurnProcessor, drafts_for_replies
+from supportdesk.messaging.turn_processor import CHANNEL_NAME, drafts_for_replies
 from supportdesk.platform.database import DatabaseUnavailable
 from supportdesk.platform.http_errors import error_response
 from supportdesk.platform.redaction import mask_phone
 from supportdesk.platform.request_body import BodyTooLarge, read_body
 from supportdesk.platform.settings import get_settings
+from supportdesk.processes.dialogue import turn_processor
 from supportdesk.runtime import Runtime, get_runtime
 from supportdesk.whatsapp.graph_api import GraphApiClient
 from supportdesk.whatsapp.payload import MalformedPayload, WebhookDelivery, parse_webhook
@@ -150,7 +150,7 @@ class WhatsAppInput(InputChannel):
         async def start_workers(app: Any, _: Any) -> None:
             self._stopping = False
             if self.process_messages:
-                self._workers = _Workers.start(get_runtime(), on_new_message, app)
+                self._workers = await _Workers.start(get_runtime(), on_new_message, app)
 
         @webhook.listener("before_server_stop")
         async def stop_workers(_: Any, __: Any) -> None:
@@ -225,29 +225,25 @@ class WhatsAppInput(InputChannel):
 
 
 class _Workers:
-    """The inbox worker (on the dialogue loop) and the outbox sender (on the server loop) of one replica.
+    """The outbox sender (on the server loop) and, unless the dialogue runs in worker processes, the inbox worker.
 
-    Dialogue turns run on the runtime's dialogue thread (`DialogueThread`), the one loop that
-    uses Rasa's Agent, so the server's loop only verifies, stores, acknowledges and sends.
+    Under `rasa run` the dialogue turns run in this process, on the runtime's dialogue thread
+    (`DialogueThread`), the one loop that uses Rasa's Agent, so the server's loop only verifies,
+    stores, acknowledges and sends. The web process (`supportdesk.processes.web`) sets
+    `app.ctx.dialogue_in_workers`: its turns run in `supportdesk.processes.dialogue_worker`.
     """
 
-    def __init__(
-        self,
-        runtime: Runtime,
-        worker: InboxWorker,
-        sender: OutboxSender,
-        sender_task: asyncio.Task,
-        receipts: Optional[GraphApiClient],
-    ) -> None:
+    def __init__(self, runtime: Runtime, sender: OutboxSender, sender_task: asyncio.Task) -> None:
         self.runtime = runtime
-        self.worker = worker
-        self.receipts = receipts
         self.sender = sender
         self.sender_task = sender_task
+        self.worker: Optional[InboxWorker] = None
+        self.receipts: Optional[GraphApiClient] = None
+        self.listeners: List[wakeup.Listener] = []
 
     @classmethod
-    def start(cls, runtime: Runtime, on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Any) -> _Workers:
-        """Build and start the sender here and the worker on the dialogue loop."""
+    async def start(cls, runtime: Runtime, on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Any) -> _Workers:
+        """Build and start the sender here and, with the dialogue in this process, the worker on the dialogue loop."""
         owner = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         settings = runtime.settings
         runtime.bind_agent(getattr(app.ctx, "agent", None))
@@ -258,44 +254,44 @@ class _Workers:
             owner,
             lease_seconds=2 * settings.graph_timeout_seconds + 5,
         )
+        workers = cls(runtime, sender, asyncio.create_task(sender.run()))
+        workers.listeners.append(await runtime.signals.listen(wakeup.OUTBOX, sender.wake))
+        if getattr(app.ctx, "dialogue_in_workers", False):
+            runtime.attach(lambda: None, sender.wake)  # the workers hear of new messages through `runtime.signals`
+        else:
+            await workers._start_dialogue(on_new_message, owner)
+        logger.info("whatsapp.workers.started", extra={"owner": owner, "dialogue": workers.worker is not None})
+        return workers
+
+    async def _start_dialogue(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], owner: str) -> None:
+        runtime, settings, sender = self.runtime, self.runtime.settings, self.sender
         server_loop = asyncio.get_running_loop()
         dialogue = runtime.dialogue
-
-        async def retrieve_events(conversation_id: str) -> list:
-            tracker = await app.ctx.agent.tracker_store.retrieve(conversation_id)
-            return list(tracker.events) if tracker else []
-
-        async def tell_holder_of(row: Any) -> None:
-            await tell_holder(runtime.database, runtime.push_sender, row.conversation_id, row.message.preview)
-
         # aiohttp sessions belong to one loop: the dialogue loop has its own client for read receipts.
-        receipts = (
+        self.receipts = (
             GraphApiClient(settings.whatsapp_api_url, settings.whatsapp_phone_number_id,
                            settings.whatsapp_access_token, settings.graph_timeout_seconds)
             if runtime.graph is not None
             else None
         )
-        processor = TurnProcessor(
-            runtime.database,
-            on_new_message,
-            retrieve_events,
-            runtime.catch_up_tracker,
-            receipts,
-            lambda: server_loop.call_soon_threadsafe(sender.wake),
-            after_turn=tell_holder_of,
-            default_language=settings.default_language,
+        processor = turn_processor(
+            runtime, on_new_message, self.receipts, lambda: server_loop.call_soon_threadsafe(sender.wake)
         )
-        worker = InboxWorker(runtime.database, processor.process, owner)
+        self.worker = InboxWorker(runtime.database, processor.process, owner)
+        worker = self.worker
         dialogue.submit(worker.run())
         runtime.attach(lambda: dialogue.call_soon(worker.wake), sender.wake)
-        sender_task = asyncio.create_task(sender.run())
-        logger.info("whatsapp.workers.started", extra={"owner": owner})
-        return cls(runtime, worker, sender, sender_task, receipts)
+        # Other replicas on this database store messages too: their wake-ups reach this worker.
+        self.listeners.append(await dialogue.run(runtime.signals.listen(wakeup.INBOX, worker.wake)))
 
     async def stop(self) -> None:
         """Finish conversations in progress (or hand them back), then stop the sender."""
-        dialogue = self.runtime.dialogue
-        await dialogue.run(self.worker.stop())
+        dialogue = self.runtime.dialogue if self.worker is not None else None
+        for listener in self.listeners[1:]:
+            await dialogue.run(listener.close())
+        await self.listeners[0].close()
+        if self.worker is not None:
+            await dialogue.run(self.worker.stop())
         if self.receipts is not None:
             await dialogue.run(self.receipts.close())
         self.sender.stop()

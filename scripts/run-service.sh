@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Start the action server (5055) and Rasa (5005) in the foreground; Ctrl-C stops both.
+# Start the action server (5055), the web process (5005) and the dialogue workers in the foreground;
+# Ctrl-C stops them all. The web process (supportdesk.processes.web: webhook, attendant API, stream,
+# console, health) loads no model; DIALOGUE_WORKERS processes (default: one per core) load it and
+# answer the stored messages. DIALOGUE_WORKERS=0 runs everything in one `rasa run` process instead.
 # Both listen on 127.0.0.1 only: put a proxy or tunnel in front to reach them from elsewhere.
 # On embedded settings (no WhatsApp token) the WhatsApp simulator is on, missing secrets
 # (including ACTION_SERVER_TOKEN, which Rasa sends the action server) are generated once into
@@ -55,14 +58,25 @@ stop() { trap - INT TERM EXIT; kill "${pids[@]}" $banner_pid 2>/dev/null || true
 trap stop INT TERM EXIT
 action_server &
 pids+=($!)
-.venv/bin/rasa run --interface 127.0.0.1 --port 5005 --credentials credentials.yml --endpoints endpoints.yml \
-  --model models/current.tar.gz &
-pids+=($!)
+workers=$(.venv/bin/python -c 'from supportdesk.platform.settings import get_settings; print(get_settings().dialogue_workers)')
+if [ "$workers" -eq 0 ]; then
+  .venv/bin/rasa run --interface 127.0.0.1 --port 5005 --credentials credentials.yml --endpoints endpoints.yml \
+    --model models/current.tar.gz &
+  pids+=($!)
+else
+  .venv/bin/python -m supportdesk.processes.web --interface 127.0.0.1 --port 5005 --credentials credentials.yml \
+    --endpoints endpoints.yml --model models/current.tar.gz &
+  pids+=($!)
+  for _ in $(seq "$workers"); do
+    .venv/bin/python -m supportdesk.processes.dialogue_worker --model models/current.tar.gz --endpoints endpoints.yml &
+    pids+=($!)
+  done
+fi
 
 banner() {
   local token
   token=$(.venv/bin/python -m supportdesk.attendant.tokens --sub demo --name Demo --role admin 2>/dev/null || true)
-  echo "Rasa on http://127.0.0.1:5005 (WhatsApp webhook /webhooks/whatsapp/webhook, attendant API /webhooks/attendant), actions on :5055. Ctrl-C stops both."
+  echo "Rasa on http://127.0.0.1:5005 (WhatsApp webhook /webhooks/whatsapp/webhook, attendant API /webhooks/attendant), actions on :5055, $workers dialogue worker(s). Ctrl-C stops all."
   echo "Attendant inbox:    http://127.0.0.1:5005/console/"
   case "$(setting SIMULATOR_ENABLED | tr '[:upper:]' '[:lower:]')" in
     1 | true | yes | on)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional
 
 from supportdesk.messaging.dialogue_thread import DialogueThread
 from supportdesk.messaging.tracker_bridge import bring_up_to_date, current_slots, full_history
+from supportdesk.messaging.wakeup import INBOX, OUTBOX, WakeSignals
 from supportdesk.platform.database import Database
 from supportdesk.platform.schema import migrate
 from supportdesk.platform.settings import Settings, get_settings
@@ -49,6 +50,7 @@ class Runtime:
         self.agent: Any = None
         self._wake_workers: List[Callable[[], None]] = []
         self._wake_senders: List[Callable[[], None]] = []
+        self.signals = WakeSignals(self.database)  # the same wake-ups for the other processes and replicas
 
     @property
     def push_sender(self) -> PushSender:
@@ -123,17 +125,20 @@ class Runtime:
         """New inbound messages were stored."""
         for wake in self._wake_workers:
             wake()
+        self.signals.notify(INBOX)
 
     def wake_sender(self) -> None:
         """New outbound messages were queued."""
         for wake in self._wake_senders:
             wake()
+        self.signals.notify(OUTBOX)
 
     async def close(self) -> None:
         """Close clients and pooled connections."""
         if self.graph is not None:
             await self.graph.close()
         self.stop_dialogue()
+        self.signals.close()
         self.database.close()
 
     def stop_dialogue(self) -> None:

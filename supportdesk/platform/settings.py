@@ -28,6 +28,11 @@ AUTO_ASSIGN_MODES = ("off", "round_robin")  # HANDOFF_AUTO_ASSIGN
 SUPPORTED_LANGUAGES = ("en", "pt-BR")  # the languages every customer-facing response exists in
 
 
+def _cores() -> int:
+    """CPUs this process may use: the default number of dialogue worker processes."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 class SettingsError(ValueError):
     """A setting has a value that cannot be used; the message names the variable."""
 
@@ -93,6 +98,9 @@ class Settings:
 
     # Largest request body the server reads on any route (413 above it); the webhook keeps its own 4 MiB.
     server_max_body_bytes: int = 4 * 1024 * 1024
+
+    # Dialogue worker processes `make run` starts beside the web process; 0: the dialogue runs inside it.
+    dialogue_workers: int = dataclasses.field(default_factory=_cores)
 
     simulator_enabled: bool = False
     log_level: str = "INFO"
@@ -262,6 +270,7 @@ def load_settings(environ: Optional[Mapping[str, str]] = None, dotenv: Optional[
             _number(env, "PUSH_LOG_RETENTION_DAYS", defaults.push_log_retention_days, int)
         ),
         server_max_body_bytes=int(_number(env, "SERVER_MAX_BODY_BYTES", defaults.server_max_body_bytes, int)),
+        dialogue_workers=int(_number(env, "DIALOGUE_WORKERS", defaults.dialogue_workers, int)),
         simulator_enabled=_flag(env, "SIMULATOR_ENABLED", defaults.simulator_enabled),
         log_level=(_optional(env, "LOG_LEVEL") or defaults.log_level).upper(),
         log_format=(_optional(env, "LOG_FORMAT") or defaults.log_format).lower(),

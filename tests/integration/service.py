@@ -85,6 +85,7 @@ class RunningService:
         action_port: Optional[int] = None,
         start_actions: bool = True,
         credentials: Optional[str] = None,
+        workers: int = 0,
     ):
         if not MODEL.exists():
             raise RuntimeError(f"{MODEL} is missing: run `make train` (make test trains before pytest)")
@@ -99,6 +100,7 @@ class RunningService:
         self._start_actions = start_actions
         self._credentials = credentials if credentials is not None else (PROJECT / "credentials.example.yml").read_text()
         self._ready_path = "/webhooks/whatsapp/" if credentials is None else "/"
+        self.workers = workers  # 0: `rasa run` runs the dialogue; else the web process and this many workers
 
     @property
     def url(self) -> str:
@@ -114,12 +116,24 @@ class RunningService:
         credentials.write_text(self._credentials)
         if self._start_actions:
             self._spawn("actions", [str(RASA), "run", "actions", "--port", str(self.action_port), "--actions", "actions"])
-        self._spawn(
-            "rasa",
-            [str(RASA), "run", "--port", str(self.port), "--credentials", str(credentials), "--endpoints", str(endpoints),
-             "--model", str(MODEL), "--interface", "127.0.0.1"],
-        )
-        self.wait_ready()
+        if self.workers:
+            python = str(PROJECT / ".venv" / "bin" / "python")
+            self._spawn("web", [python, "-m", "supportdesk.processes.web", "--port", str(self.port), "--credentials",
+                                str(credentials), "--endpoints", str(endpoints), "--model", str(MODEL)])
+            for index in range(self.workers):
+                self._spawn(f"worker{index + 1}", [python, "-m", "supportdesk.processes.dialogue_worker",
+                                                   "--model", str(MODEL), "--endpoints", str(endpoints)])
+        else:
+            self._spawn(
+                "rasa",
+                [str(RASA), "run", "--port", str(self.port), "--credentials", str(credentials), "--endpoints",
+                 str(endpoints), "--model", str(MODEL), "--interface", "127.0.0.1"],
+            )
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()  # no process outlives a start that failed
+            raise
         if self._start_actions:
             self._check_action_server_refuses_strangers()
         return self
@@ -136,7 +150,8 @@ class RunningService:
         self.processes.append((name, process, log))
 
     def wait_ready(self) -> None:
-        deadline = time.time() + START_TIMEOUT_SECONDS
+        timeout = START_TIMEOUT_SECONDS * max(1, self.workers)  # the workers load the model at the same time
+        deadline = time.time() + timeout
         checks = [f"{self.url}{self._ready_path}"]
         if self._start_actions:
             checks.append(f"http://127.0.0.1:{self.action_port}/health")
@@ -145,12 +160,17 @@ class RunningService:
                 if process.poll() is not None:
                     raise RuntimeError(f"{name} exited with {process.returncode}; see {self.workdir}")
             try:
-                if all(requests.get(url, timeout=1).status_code == 200 for url in checks):
+                if all(requests.get(url, timeout=1).status_code == 200 for url in checks) and self._workers_started():
                     return  # a delivery stored before the workers start is picked up when they do
             except requests.RequestException:
                 pass
             time.sleep(0.5)
-        raise RuntimeError(f"service did not start in {START_TIMEOUT_SECONDS}s; logs in {self.workdir}")
+        raise RuntimeError(f"service did not start in {timeout}s; logs in {self.workdir}")
+
+    def _workers_started(self) -> bool:
+        """Every dialogue worker process logged that it takes turns (they serve no HTTP)."""
+        logs = [self.workdir / f"{name}-{self.port}.log" for name, _, _ in self.processes if name.startswith("worker")]
+        return all('"dialogue.worker.started"' in log.read_text(errors="replace") for log in logs)
 
     def stop(self, kill: bool = False) -> None:
         for _, process, log in reversed(self.processes):

@@ -21,6 +21,7 @@ LAYERS = {
     "console": 4,
     "media": 4,
     "runtime": 5,
+    "processes": 5,  # the web process and the dialogue workers: entry points beside the runtime
 }
 
 
