@@ -70,7 +70,9 @@ def choice_typed(text: str, options: Sequence[Option]) -> Optional[str]:
     """The payload of the option `text` names by number or by title, or None."""
     if not options or len(text) > MAX_TYPED_CHARS:
         return None
-    by_number = choice_from_number(text, tuple(option.payload for option in options))
+    # Options named by numbers ("09:00", "10:00") are picked by those: a typed "10" is ten o'clock, not option 10.
+    numbered_titles = any(title[:1].isdigit() for option in options for title in option.titles)
+    by_number = None if numbered_titles else choice_from_number(text, tuple(option.payload for option in options))
     if by_number is not None:
         return by_number
     typed = comparable(text)

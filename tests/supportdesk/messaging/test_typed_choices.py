@@ -117,3 +117,13 @@ def test_the_cases_above_are_buttons_and_a_list() -> None:
     assert _rendered_types([{"text": "Posso enviar?", "buttons": YES_NO}, {"text": "Which?", "buttons": SERVICES}]) == [
         "button", "list",
     ]
+
+
+def test_options_named_by_numbers_take_the_number_as_their_name(database: Database) -> None:
+    """The free hours offered: "10" is ten o'clock (left for the form to read), not the tenth option."""
+    hours = [{"title": f"{hour:02d}:00", "payload": f"{hour:02d}:00"} for hour in range(9, 18)]
+    _send(database, {"text": "At what time?", "buttons": hours})
+    assert resolve_typed_choice(database, KERRY, "9") == "9"
+    assert resolve_typed_choice(database, KERRY, "10") == "10"
+    assert resolve_typed_choice(database, KERRY, "10:00") == "10:00"
+    assert resolve_typed_choice(database, KERRY, "09 00") == "09:00"
