@@ -106,7 +106,7 @@ export function mediaBlock(message) {
   const transcript = kind === "audio" && media.transcript && media.transcript !== message.text
     ? el("p", { class: "media-transcript" }, el("span", { class: "visually-hidden", text: "Transcript: " }), media.transcript)
     : null;
-  const waiting = kind === "audio" && !media.transcript
+  const waiting = kind === "audio" && message.sender === "customer" && !media.transcript
     ? el("p", { class: "hint media-transcript", text: "No transcript yet." }) : null;
   return el("div", { class: "media", dataset: { kind, mediaId: media.id } }, shown, transcript, waiting);
 }
