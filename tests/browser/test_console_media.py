@@ -21,12 +21,13 @@ IMAGE_READY = "const img = arguments[0]; return img.complete && img.naturalWidth
 PLAYER_READY = "const media = arguments[0]; return media.readyState >= 1 && media.duration > 0 && media.src.startsWith('blob:');"
 
 
-def png(path: Path, width: int = 24, height: int = 16) -> Path:
-    """A real PNG (a green rectangle) the browser can decode."""
+def png(path: Path, width: int = 180, height: int = 120) -> Path:
+    """A real PNG (green and white stripes) the browser can decode."""
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    rows = b"".join(b"\x00" + b"\x0b\x6b\x4f" * width for _ in range(height))
+    colours = (b"\x0b\x6b\x4f", b"\xe6\xf4\xee")
+    rows = b"".join(b"\x00" + colours[(y // 20) % 2] * width for y in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
     return path
