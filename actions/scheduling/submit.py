@@ -18,6 +18,7 @@ from supportdesk.platform.responses import get_responses
 from supportdesk.platform.settings import Settings, get_settings
 from supportdesk.runtime import get_runtime
 from supportdesk.scheduling.appointments import create_request
+from supportdesk.scheduling.services import load_services, service_titled
 
 logger = logging.getLogger(__name__)
 
@@ -63,14 +64,15 @@ class ActionSubmitAppointment(Action):
             return reset_events()
         await asyncio.to_thread(get_responses)  # the first use loads the domain: not on the event loop
         display = tracker.get_slot("appointment_time_display") or ""
-        service = tracker.get_slot("appointment_service")
+        titled = tracker.get_slot("appointment_service")
+        service = service_titled(titled, load_services())  # stored by id: the same service in every language
         appointment = await database.run(
             create_request,
             database,
             tracker.sender_id,
             float(starts_at),
             display,
-            service or None,
+            service.id if service else (titled or None),
             tracker.get_slot("appointment_note"),
         )
         logger.info("appointment.requested", extra={"sender": mask_phone(tracker.sender_id), "appointment_id": appointment.id})
@@ -78,7 +80,7 @@ class ActionSubmitAppointment(Action):
         await courtesy_push(  # a failed push is logged and recorded; the customer still gets the confirmation
             database,
             lambda: self._push_sender or get_runtime().push_sender,
-            lambda: scheduling_push(tracker.sender_id, customer, display, appointment.service),
+            lambda: scheduling_push(tracker.sender_id, customer, display, service.title(None) if service else titled),
         )
         dispatcher.utter_message(response="utter_appointment_requested")
         if (self._settings or get_settings()).scheduling_handoff:

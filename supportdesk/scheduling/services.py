@@ -120,6 +120,12 @@ def match_service(text: str, services: Sequence[Service]) -> Optional[Service]:
     return next(service for service in services if service.id in ids)
 
 
+def service_titled(title: Optional[str], services: Sequence[Service]) -> Optional[Service]:
+    """The service whose title (in any language) `title` is, as the form stored it, or None."""
+    typed = comparable(title or "")
+    return next((service for service in services if typed in {comparable(t) for t in service.titles.values()}), None)
+
+
 def _check_unique(values: List[str], what: str) -> None:
     duplicates = sorted({value for value in values if values.count(value) > 1})
     if duplicates:

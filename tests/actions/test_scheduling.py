@@ -246,8 +246,18 @@ async def test_confirmed_request_is_stored_pushed_and_slots_reset():
         CUSTOMER, starts_at, "Tuesday 14 May at 15:00", "haircut"
     )
     assert [(m.type, m.data["conversation_id"], m.title, m.body) for m in pushes.sent] == [
-        ("scheduling", CUSTOMER, "New appointment request", "••••••••0123: Tuesday 14 May at 15:00 (haircut)")
+        ("scheduling", CUSTOMER, "New appointment request", "••••••••0123: Tuesday 14 May at 15:00 (Haircut)")
     ]
+
+
+async def test_a_service_of_the_list_is_stored_by_id_and_pushed_in_the_team_language():
+    register_device(get_runtime().database, "token-ana-phone-000001", "android", "ana")
+    pushes = RecordingPushSender()
+    slots = {"appointment_confirmed": True, "appointment_starts_at": 1e10, "language": "pt-BR",
+             "appointment_time_display": "terça-feira, 14 de maio às 15:00", "appointment_service": "Escova"}
+    await ActionSubmitAppointment(pushes).run(CollectingDispatcher(), tracker(slots, intent="affirm"), {})
+    assert [stored.service for stored in list_appointments(get_runtime().database)] == ["blow_dry"]
+    assert [m.body for m in pushes.sent] == ["••••••••0123: terça-feira, 14 de maio às 15:00 (Blow-dry)"]
 
 
 class CrashingPushSender:
