@@ -2,7 +2,7 @@
 
 import pytest
 
-from supportdesk.scheduling.services import InvalidServices, load_services, match_service, parse_services
+from supportdesk.scheduling.services import InvalidServices, load_services, match_service, parse_services, service_titled
 
 SERVICES = load_services()
 
@@ -47,3 +47,10 @@ def test_the_sample_salon_offers_its_services_in_both_languages():
 def test_a_broken_file_is_refused_with_the_place(document, reason):
     with pytest.raises(InvalidServices, match=reason):
         parse_services(document)
+
+
+def test_a_stored_title_in_either_language_names_its_service():
+    assert [service_titled(title, SERVICES).id for title in ("Escova", "Blow-dry", "coloracao", "Corte")] == [
+        "blow_dry", "blow_dry", "colour", "haircut",
+    ]
+    assert service_titled("a consultation", SERVICES) is None and service_titled(None, SERVICES) is None
