@@ -24,7 +24,28 @@ def test_the_limits_are_the_contracts_numbers() -> None:
         "ROW_ID_MAX": 200,
         "ROW_DESCRIPTION_MAX": 72,
         "CALLBACK_DATA_MAX": 512,
+        "MEGABYTE": 1_000_000,
+        "MEDIA_LIMITS": {
+            "image": (("image/jpeg", "image/png"), 5_000_000),
+            "audio": (("audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"), 16_000_000),
+            "video": (("video/mp4", "video/3gpp"), 16_000_000),
+            "document": (("application/pdf", "text/plain", "application/msword",
+                          "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                          "application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          "application/vnd.ms-powerpoint",
+                          "application/vnd.openxmlformats-officedocument.presentationml.presentation"), 100_000_000),
+            "sticker": (("image/webp",), 500_000),
+        },
+        "MEDIA_MAX": 100_000_000,
+        "MEDIA_CAPTION_KINDS": ("image", "video", "document"),
     }
+
+
+def test_the_media_upload_is_documented_with_the_caption_limit() -> None:
+    upload = openapi_document()["paths"]["/conversations/{conversation_id}/media"]["post"]
+    form = upload["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert form["properties"]["caption"]["maxLength"] == limits.CAPTION_MAX
+    assert "document application/pdf" in upload["summary"] and "up to 100000000 bytes" in upload["summary"]
 
 
 def test_the_attendant_api_document_bounds_texts_by_the_text_limit() -> None:
