@@ -80,7 +80,7 @@ def test_a_portuguese_customer_is_answered_in_portuguese_from_greeting_to_bookin
 
     requested = service.api("GET", "/appointments?status=requested", ANA).json()["appointments"]
     mine = [a for a in requested if a["conversation_id"] == CUSTOMER]
-    assert len(mine) == 1 and mine[0]["service"] == "corte de cabelo"
+    assert len(mine) == 1 and mine[0]["service"] == "haircut"  # "corte de cabelo", matched to data/services.yml
     assert mine[0]["starts_at"].endswith("15:00:00-03:00")
 
     texts = received(graph)
