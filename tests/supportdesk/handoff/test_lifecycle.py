@@ -68,3 +68,12 @@ def test_opting_out_twice_changes_once_and_blocks_templates(database):
         lifecycle.send_template(database, CUSTOMER, "ana", DRAFT, HandoffTimeouts(), NOW)
     assert refused.value.reason is Refused.OPTED_OUT
     assert lifecycle.set_opted_out(database, CUSTOMER, False, NOW).opted_out is False
+
+
+def test_resolving_or_a_template_follows_up_a_missed_request(database):
+    """Issue 14: a missed request leaves the console's missed list once a person deals with it."""
+    database.execute("UPDATE conversations SET missed_at = ? WHERE id = ?", (NOW - 60, CUSTOMER))
+    assert lifecycle.resolve(database, CUSTOMER, "ana", False, False, NOW).missed_at is None
+    database.execute("UPDATE conversations SET status = 'bot', missed_at = ? WHERE id = ?", (NOW - 60, CUSTOMER))
+    lifecycle.send_template(database, CUSTOMER, "ana", DRAFT, HandoffTimeouts(), NOW + 1)
+    assert load_conversation(database, CUSTOMER).missed_at is None
