@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Text
 
@@ -28,6 +29,8 @@ from supportdesk.scheduling.business_hours import BusinessHours, parse_business_
 from supportdesk.scheduling.free_slots import free_slots, part_of_day, taken_starts
 from supportdesk.scheduling.services import load_services, match_service
 from supportdesk.scheduling.wording import clock_text, date_text, date_time_text, opening_hours_text
+
+logger = logging.getLogger(__name__)
 
 FORM_NAME = "appointment_form"
 TIME, SERVICE, CONFIRMED = "appointment_time", "appointment_service", "appointment_confirmed"
@@ -211,7 +214,11 @@ class ValidateAppointmentForm(FormValidationAction):
         period = next((found for found in map(part_of_day, reversed(texts)) if found), None)
         database = get_runtime().database
         day_end = day_start + dt.timedelta(days=1)
-        taken = await database.run(taken_starts, database, day_start.timestamp(), day_end.timestamp())
+        try:
+            taken = await database.run(taken_starts, database, day_start.timestamp(), day_end.timestamp())
+        except Exception as error:  # the choices are a courtesy: the question for the hour goes out anyway
+            logger.warning("appointment.free_hours_failed", extra={"error": type(error).__name__})
+            return []
         slots = free_slots(day_start.date(), hours, self._now(), set(taken), period)
         return [{"title": clock_text(slot), "payload": clock_text(slot)} for slot in slots]
 

@@ -123,6 +123,19 @@ async def test_a_vague_time_asks_for_the_hour_offering_the_free_ones():
     assert ask.messages == []  # the re-ask already asked: no second question after the free hours
 
 
+async def test_without_the_database_the_hour_is_still_asked_without_choices(monkeypatch):
+    async def broken(*args):
+        raise ConnectionError("database down")
+
+    monkeypatch.setattr(get_runtime().database, "run", broken)
+    events, dispatcher = await run(answer("friday", "schedule_appointment", "appointment_time",
+                                          candidates={"appointment_time": "friday"}))
+    assert events == CLEARED
+    assert [(message["response"], message["buttons"]) for message in dispatcher.messages] == [
+        ("utter_appointment_time_needs_hour", [])
+    ]
+
+
 async def test_the_hour_answering_that_question_fills_the_time_not_the_service():
     tracker = answer("16h", "schedule_appointment", "appointment_time", language="pt-BR",
                      candidates={"appointment_time": "16h"})
