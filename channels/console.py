@@ -180,9 +180,7 @@ class ConsoleInput(InputChannel):
 
     async def _customer_sends_a_file(self, request: Request) -> HTTPResponse:
         """A photo, voice note or file from the simulated customer: kept for SimulatorGraph, announced by webhook."""
-        if request.stream is not None:
-            request.stream.request_max_size = simulator_media.UPLOAD_BODY_MAX  # not SERVER_MAX_BODY_BYTES
-        try:
+        try:  # stream=True: this handler's ceiling, not SERVER_MAX_BODY_BYTES
             body = await read_body(request, simulator_media.UPLOAD_BODY_MAX)
         except BodyTooLarge:
             return error_response(413, "payload_too_large", f"The file is larger than WhatsApp's largest ({MEDIA_MAX} bytes).")

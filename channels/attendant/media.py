@@ -188,9 +188,7 @@ async def _send(request: Request, attendant: Attendant, conversation_id: str) ->
 
 async def _read_upload(request: Request) -> Tuple[FormFile, Optional[str], bytes]:
     """The form's `file` (with its bytes) and `caption`; 413 over the route's limit, 400 without a file."""
-    if request.stream is not None:
-        request.stream.request_max_size = UPLOAD_BODY_MAX  # this route's own ceiling, not SERVER_MAX_BODY_BYTES
-    try:
+    try:  # a stream=True route: Sanic leaves the ceiling to the handler, so SERVER_MAX_BODY_BYTES does not apply
         body = await read_body(request, UPLOAD_BODY_MAX)
     except BodyTooLarge:
         raise ApiError(413, "payload_too_large",

@@ -349,3 +349,15 @@ async def test_without_a_whatsapp_token_the_file_is_kept_and_the_send_only_logge
     assert await sender.send_due_once() == 1
     assert runtime.database.execute("SELECT state FROM outbox_messages")[0]["state"] == "logged"
     assert (await get(app, f"/media/{media_id}", auth())).body == JPEG
+
+
+def test_on_a_real_socket_the_upload_passes_the_servers_own_body_ceiling(sending, fake):
+    """Sanic refuses bodies over REQUEST_MAX_SIZE (SERVER_MAX_BODY_BYTES) on buffered routes; this one streams its body."""
+    sending.config.REQUEST_MAX_SIZE = 100_000
+    a_customer(status="human", holder="ana")
+    photo = PNG + b"\x00" * 300_000
+    _, answer = sending.test_client.post(
+        f"/webhooks/attendant/conversations/{JOAO}/media", headers=auth(), files={"file": ("big.png", photo, "image/png")}
+    )
+    assert answer.status == 202, answer.text
+    assert [len(upload.data) for upload in fake.uploads()] == [len(photo)]
