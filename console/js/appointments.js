@@ -11,6 +11,15 @@ const DONE = {
   decline: "Request declined; the customer was told.",
 };
 
+/** The question asked before an answer goes out to the customer (it cannot be taken back). */
+export function answerQuestion(answer, appointment, note) {
+  const name = appointment.customer_name || `+${appointment.conversation_id}`;
+  const when = appointment.starts_at_text || appointment.starts_at;
+  const what = answer === "confirm" ? `Confirm ${name}'s appointment (${when})?` : `Decline ${name}'s request (${when})?`;
+  const message = note ? ` with your message "${note}"` : "";
+  return `${what} ${name} is told on WhatsApp at once${message}.`;
+}
+
 function soonestFirst(a, b) {
   return (Date.parse(a.starts_at) - Date.parse(b.starts_at)) || (a.id - b.id);
 }
@@ -123,6 +132,8 @@ export class AppointmentPanel {
       buttons.forEach((button) => { button.disabled = locked; });
       note.readOnly = locked;
     };
+    const appointment = this.appointments.get(id);
+    if (appointment && !window.confirm(answerQuestion(answer, appointment, note.value.trim()))) return;
     item.dataset.state = "answering";
     lock(true);
     try {

@@ -3,7 +3,7 @@
 
 import { ApiError, attendantApi } from "./api.js";
 import { setUpComposerTools } from "./composer-tools.js";
-import { displayName } from "./inbox-views.js";
+import { displayName, isMine, statusWords } from "./inbox-views.js";
 import { setUpLifecycle } from "./lifecycle.js";
 import { setUpAttachments } from "./media.js";
 
@@ -33,13 +33,14 @@ export function setUpConversationView({ state, historyView, unread, onListChange
   function render() {
     const conversation = state.conversations.get(state.selectedId);
     if (!conversation) return;
-    const mine = conversation.status === "human" && conversation.assigned_to === state.me.sub;
-    const held = conversation.status === "human" ? `held by ${conversation.assigned_to}` : conversation.status;
+    const mine = isMine(conversation, state.me);
+    const asked = ["waiting", "human"].includes(conversation.status);
     $("conversation-title").textContent = displayName(conversation);
-    $("conversation-meta").textContent = `+${conversation.id} · ${held}`
-      + (conversation.handoff_reason && conversation.status !== "bot" ? ` · ${conversation.handoff_reason}` : "");
-    $("conversation-summary").textContent = conversation.summary || "";
-    $("conversation-summary").hidden = !conversation.summary;
+    $("conversation-meta").textContent = `${statusWords(conversation, state.me)} · +${conversation.id}`;
+    $("conversation-reason").textContent = asked && conversation.handoff_reason ? `Why: ${conversation.handoff_reason}` : "";
+    $("conversation-reason").hidden = !$("conversation-reason").textContent;
+    $("conversation-summary").textContent = asked ? conversation.summary || "" : "";
+    $("conversation-summary").hidden = !$("conversation-summary").textContent;
     $("conversation").dataset.status = conversation.status;
     $("history").hidden = false;
     $("claim").hidden = !["waiting", "bot"].includes(conversation.status);

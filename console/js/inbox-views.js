@@ -4,17 +4,33 @@ import { deliveryLabel } from "./delivery-status.js";
 import { mediaBlock } from "./media.js";
 import { clear, clockTime, el, elapsed, formattedText } from "./dom.js";
 
-const STATUS_ORDER = { waiting: 0, human: 1, bot: 2, closed: 3 };
-const STATUS_LABEL = { waiting: "Waiting", human: "With a person", bot: "Bot", closed: "Closed" };
+/** Whether `conversation` is held by attendant `me` (`me.sub` is their id). */
+export function isMine(conversation, me) {
+  return conversation.status === "human" && conversation.assigned_to === me.sub;
+}
 
-/** Waiting first (longest wait on top), then held, bot and closed, each newest activity first. */
-export function sortConversations(conversations) {
+/** Queue order: mine pinned on top, then waiting, held by others, with the assistant, resolved. */
+function rank(conversation, me) {
+  if (isMine(conversation, me)) return 0;
+  return { waiting: 1, human: 2, bot: 3, closed: 4 }[conversation.status] ?? 9;
+}
+
+/** Mine first (newest activity on top), then waiting (longest wait on top), then the rest, newest activity first. */
+export function sortConversations(conversations, me) {
   return [...conversations].sort((a, b) => {
-    const byStatus = (STATUS_ORDER[a.status] ?? 9) - (STATUS_ORDER[b.status] ?? 9);
-    if (byStatus) return byStatus;
+    const byRank = rank(a, me) - rank(b, me);
+    if (byRank) return byRank;
     if (a.status === "waiting") return String(a.waiting_since).localeCompare(String(b.waiting_since));
     return String(b.last_message_at).localeCompare(String(a.last_message_at));
   });
+}
+
+/** Who has the customer now, in an attendant's words: "Waiting for a person · 4 min", "With you", "Assistant answering"… */
+export function statusWords(conversation, me, now = Date.now()) {
+  const { status } = conversation;
+  if (status === "waiting") return `Waiting for a person · ${elapsed(conversation.waiting_since, now)}`;
+  if (status === "human") return isMine(conversation, me) ? "With you" : `With ${conversation.assigned_to}`;
+  return { bot: "Assistant answering", closed: "Resolved" }[status] || status;
 }
 
 export function displayName(conversation) {
@@ -22,15 +38,9 @@ export function displayName(conversation) {
 }
 
 function queueItemContent(conversation, me, now) {
-  const status = conversation.status;
-  let detail = STATUS_LABEL[status] || status;
-  if (status === "waiting") detail = `Waiting ${elapsed(conversation.waiting_since, now)}`;
-  if (status === "human") {
-    detail = conversation.assigned_to === me.sub ? "With you" : `With ${conversation.assigned_to}`;
-  }
   return [
     el("span", { class: "name", text: displayName(conversation) }),
-    el("span", { class: `badge badge-${status}`, text: detail }),
+    el("span", { class: `badge badge-${conversation.status}`, text: statusWords(conversation, me, now) }),
     el("span", { class: "preview", text: conversation.last_message_preview || "" }),
     el("span", { class: "when", text: clockTime(conversation.last_message_at) }),
   ];
@@ -42,7 +52,7 @@ function queueItemContent(conversation, me, now) {
  */
 export function renderQueue(list, conversations, selectedId, me, onSelect) {
   const now = Date.now();
-  const sorted = sortConversations(conversations);
+  const sorted = sortConversations(conversations, me);
   const listed = new Set(sorted.map((conversation) => conversation.id));
   const existing = new Map();
   for (const item of [...list.children]) {
@@ -56,7 +66,7 @@ export function renderQueue(list, conversations, selectedId, me, onSelect) {
       item = el("li", { dataset: { id: conversation.id } }, button);
     }
     const button = item.firstElementChild;
-    button.className = `conversation-item status-${conversation.status}`;
+    button.className = `conversation-item status-${conversation.status}${isMine(conversation, me) ? " mine" : ""}`;
     button.dataset.id = conversation.id;
     button.dataset.status = conversation.status;
     if (conversation.id === selectedId) button.setAttribute("aria-current", "true");

@@ -111,7 +111,8 @@ function signOut(reason = "") {
   document.body.classList.remove("viewing");
   $("conversation-title").textContent = "Pick a conversation";
   $("conversation-meta").textContent = "";
-  for (const id of ["claim", "release", "reply-form", "resolve", "template-form", "window-state", "opted-out-badge"]) $(id).hidden = true;
+  for (const id of ["claim", "release", "reply-form", "resolve", "template-form", "window-state", "opted-out-badge",
+    "conversation-reason", "conversation-summary"]) $(id).hidden = true;
   $("conversation-hint").textContent = "Pick a conversation from the queue to read it.";
   $("desk").hidden = true;
   $("session").hidden = true;

@@ -1,9 +1,11 @@
 // What the inbox tells the attendant outside the conversation: a dismissible notice in the
-// corner, and browser notifications (permission asked only when the attendant clicks).
+// corner, a short beep, and browser notifications (permission asked only when the attendant clicks).
 
 const $ = (id) => document.getElementById(id);
 const NOTICE_MS = 6000;
+const BEEP_SECONDS = 0.25;
 let timer = null;
+let audio = null; // one AudioContext, made at the first beep (after the attendant clicked: browsers allow sound then)
 
 /** Show `text` in the notice (read out by screen readers); an empty text hides it. */
 export function notice(text) {
@@ -32,16 +34,39 @@ export function setUpNotices(permissionButton) {
   });
 }
 
-/** A browser notification when allowed (always also the in-page notice); `onOpen` when clicked. */
+/** A short, quiet beep (WebAudio). A courtesy: where sound is not allowed or not there, nothing happens. */
+export function beep() {
+  try {
+    audio = audio || new AudioContext();
+    if (audio.state === "suspended") audio.resume().catch(() => {});
+    const tone = audio.createOscillator();
+    const volume = audio.createGain();
+    tone.frequency.value = 880;
+    volume.gain.setValueAtTime(0.08, audio.currentTime);
+    volume.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + BEEP_SECONDS);
+    tone.connect(volume).connect(audio.destination);
+    tone.start();
+    tone.stop(audio.currentTime + BEEP_SECONDS);
+  } catch {
+    // no sound: the notice and the unread count still tell
+  }
+}
+
+/** The in-page notice and a beep, and a browser notification when allowed; `onOpen` when that is clicked. */
 export function alertAttendant(title, body, tag, onOpen) {
   notice(body);
+  beep();
   if (!("Notification" in window) || Notification.permission !== "granted") return;
-  const shown = new Notification(title, { body, tag });
-  shown.onclick = () => {
-    window.focus();
-    onOpen();
-    shown.close();
-  };
+  try {
+    const shown = new Notification(title, { body, tag });
+    shown.onclick = () => {
+      window.focus();
+      onOpen();
+      shown.close();
+    };
+  } catch {
+    // some browsers (Chrome on Android) allow notifications from a service worker only: the notice told
+  }
 }
 
 /** Show the simulator link only when the server has the simulator on. */

@@ -211,5 +211,6 @@ class InboxPage(Window):
 
     def release(self) -> None:
         self.css("#release").click()
-        self.wait(lambda d: not self.css("#release").is_displayed() and "bot" in self.css("#conversation-meta").text,
+        self.wait(lambda d: not self.css("#release").is_displayed()
+                  and self.css("#conversation-meta").text.startswith("Assistant answering"),
                   "the release")

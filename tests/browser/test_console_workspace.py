@@ -92,7 +92,7 @@ def test_suggest_a_shortcut_and_the_dashboard(pages, fake_openai, ai_service):
     inbox.css("#release").click()
     inbox.wait(lambda d: d.switch_to.alert.text.startswith("The customer's last message has no answer yet"), "the confirmation")
     inbox.focus().switch_to.alert.dismiss()
-    assert inbox.css("#release").is_displayed() and "held by ana" in inbox.css("#conversation-meta").text
+    assert inbox.css("#release").is_displayed() and inbox.css("#conversation-meta").text == f"With you · +{customer}"
 
     assert inbox.css("#who").text == "Ana (attendant)" and not inbox.css("#available").is_selected()
     inbox.css("#available").click()

@@ -70,6 +70,7 @@ def test_an_appointment_is_answered_once_however_often_it_is_clicked(probed_inbo
     confirm = inbox.appointment_part(request, "button[data-answer=confirm]")
     decline = inbox.appointment_part(request, "button[data-answer=decline]")
     confirm.click()
+    inbox.focus().switch_to.alert.accept()  # the customer is told at once: the console asks first
     inbox.wait(lambda d: [r["state"] for r in inbox.requests_to(answer_path, "POST")] == ["held"],
                "the confirmation on its way")
     assert [confirm.get_attribute("disabled"), decline.get_attribute("disabled")] == ["true", "true"]
