@@ -1,10 +1,11 @@
 """Fault injection: 500 messages from 50 customers through two replicas, one killed, PostgreSQL restarted.
 
     eval "$(scripts/start-test-services.sh)"
-    .venv/bin/python bench/chaos.py [--customers 50] [--messages-each 10]
+    .venv/bin/python bench/chaos.py [--customers 50] [--messages-each 10] [--workers 1]
 
+Each replica is a web process and `--workers` dialogue worker processes, as `make run` starts them.
 Webhooks are posted the way Meta does: any answer other than 200 is retried later. In the
-middle of the run replica B is killed with SIGKILL and started again; later PostgreSQL is
+middle of the run replica B (its web process and its workers) is killed with SIGKILL and started again; later PostgreSQL is
 restarted (`pg_ctlcluster ... restart`, needs root or sudo). Prints a table: messages lost
 (never answered), duplicate replies (a turn answered by two outbox records), repeated Graph
 calls (a call cut by the kill and retried), webhook answers other than 200/503, recovery time.
@@ -82,6 +83,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=50)
     parser.add_argument("--messages-each", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="dialogue worker processes per replica beside its web process (0: one `rasa run` each)")
     args = parser.parse_args()
     database_url, redis_url = os.environ.get("TEST_POSTGRES_URL"), os.environ.get("TEST_REDIS_URL")
     if not database_url or not redis_url or not glob.glob("/etc/postgresql/*"):
@@ -93,8 +96,9 @@ def main() -> int:
     with temporary_postgres_database(database_url) as fresh_database, FakeGraphApi() as graph:
         env = service_env(fresh_database, graph.url, WHATSAPP_ACCESS_TOKEN=FAKE_ACCESS_TOKEN, REDIS_URL=redis_url,
                           GRAPH_TIMEOUT_SECONDS="3")
-        replica_a = RunningService(workdir / "a", env).start()
-        replica_b = RunningService(workdir / "b", env, action_port=replica_a.action_port, start_actions=False).start()
+        replica_a = RunningService(workdir / "a", env, workers=args.workers).start()
+        replica_b = RunningService(workdir / "b", env, action_port=replica_a.action_port, start_actions=False,
+                                   workers=args.workers).start()
         meta = Meta([replica_a, replica_b])
         started = time.time()
         recovery: Dict[str, float] = {}
@@ -108,8 +112,8 @@ def main() -> int:
                         futures.append(pool.submit(meta.deliver, index, body))
                     if round_number == args.messages_each // 3:
                         time.sleep(1.0)
-                        process = next(p for name, p, _ in replica_b.processes if name == "rasa")
-                        process.kill()
+                        for _, process, _ in replica_b.processes:  # its web process and its dialogue workers
+                            process.kill()
                         killed_at = time.time()
                         replica_b.stop(kill=True)
                         replica_b.start()

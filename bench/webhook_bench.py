@@ -1,6 +1,6 @@
 """Webhook benchmark: our WhatsApp channel against stock Rasa's REST channel, same model, same run.
 
-    .venv/bin/python bench/webhook_bench.py [--messages 200] [--concurrency 1,10,50] [--replicas 1]
+    .venv/bin/python bench/webhook_bench.py [--messages 200] [--concurrency 1,20,50] [--replicas 1] [--workers N]
 
 For each concurrency it sends `--messages` signed webhooks (one per new customer, saying
 "hello", answered by a rule) and measures the webhook's acknowledgement latency and the
@@ -8,7 +8,10 @@ end-to-end time until the reply reaches a local fake Graph API; then the same me
 through stock Rasa's REST channel (`rest:` credentials), whose answer is the reply. Prints a
 table; a benchmark, never a test. With `--replicas 2` (needs TEST_POSTGRES_URL and
 TEST_REDIS_URL, e.g. from scripts/start-test-services.sh) webhooks alternate between two
-replicas sharing PostgreSQL and Redis.
+replicas sharing PostgreSQL and Redis. `--workers N` runs ours as `make run` does: the web process
+(no model) and N dialogue worker processes (default: DIALOGUE_WORKERS, one per core); `--workers 0`
+is the single `rasa run` process with the dialogue inside. Prints each process's memory (RSS now and
+its peak) and CPU seconds used during the measurements.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from aiohttp import web
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
+from supportdesk.platform.settings import get_settings  # noqa: E402
 from supportdesk.whatsapp.signature import sign  # noqa: E402
 from tests.fixture_files import APP_SECRET  # noqa: E402
 from tests.integration.service import (  # noqa: E402
@@ -167,7 +171,7 @@ def turn_profile(workdirs: List[Path]) -> str:
     """Where a replica's time goes: mean Rasa turn time (NLU, policies, actions) from its logs."""
     turns = []
     for workdir in workdirs:
-        for log in workdir.glob("rasa-*.log"):
+        for log in [*workdir.glob("rasa-*.log"), *workdir.glob("worker*-*.log")]:
             for line in log.read_text(errors="replace").splitlines():
                 if '"whatsapp.turn.completed"' in line:
                     turns.append(json.loads(line)["rasa_ms"])
@@ -179,14 +183,37 @@ def turn_profile(workdirs: List[Path]) -> str:
     )
 
 
-def rss_mb(pid: int) -> float:
+def memory_mb(pid: int, field: str = "VmRSS") -> float:
+    """A process's resident memory now (`VmRSS`) or at its peak (`VmHWM`), in MB."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+def process_report(replicas: List[RunningService], cpu_before: Dict[int, float]) -> List[str]:
+    """One line per process of ours: RSS after the run, peak RSS, CPU seconds during the measurements."""
+    lines = []
+    for replica in replicas:
+        for name, process, _ in replica.processes:
+            used = cpu_seconds(process.pid) - cpu_before.get(process.pid, 0.0)
+            lines.append(
+                f"  {name:<9} pid {process.pid:<7} RSS {memory_mb(process.pid):6.0f} MB  peak {memory_mb(process.pid, 'VmHWM'):6.0f} MB"
+                f"  CPU {used:6.1f} s"
+            )
+    return lines
 
 
 def print_table(rows: List[Tuple[str, int, Dict[str, float]]]) -> None:
@@ -198,6 +225,10 @@ def print_table(rows: List[Tuple[str, int, Dict[str, float]]]) -> None:
             f"{name:<24}{concurrency:>5}{result['ack_p50']:>9.1f}{result['ack_p95']:>9.1f}{result['ack_p99']:>9.1f}"
             f"{result['e2e_p50']:>9.0f}{result['e2e_p95']:>9.0f}{result['throughput']:>8.1f}{int(result['lost']):>6}{int(result['non_200']):>7}"
         )
+    stock = {concurrency: result["throughput"] for name, concurrency, result in rows if name.startswith("rest")}
+    for name, concurrency, result in rows:
+        if not name.startswith("rest") and stock.get(concurrency):
+            print(f"{name} at {concurrency}: {result['throughput'] / stock[concurrency]:.2f}x stock REST's msg/s")
     print("latencies in ms; REST's ack = its answer (it replies in the response); e2e = POST to reply at the fake Graph API")
 
 
@@ -205,8 +236,10 @@ def run(stack: contextlib.ExitStack) -> int:
     """Run every measurement; temporary databases are dropped when `stack` closes."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=200)
-    parser.add_argument("--concurrency", default="1,10,50")
+    parser.add_argument("--concurrency", default="1,20,50")
     parser.add_argument("--replicas", type=int, default=1, choices=(1, 2))
+    parser.add_argument("--workers", type=int, default=get_settings().dialogue_workers,
+                        help="dialogue worker processes per replica (0: the dialogue inside `rasa run`)")
     parser.add_argument("--skip-rest", action="store_true")
     args = parser.parse_args()
     levels = [int(level) for level in args.concurrency.split(",")]
@@ -222,16 +255,19 @@ def run(stack: contextlib.ExitStack) -> int:
     else:
         database_url, extra = f"sqlite:///{workdir / 'bench.db'}", {}
     env = service_env(database_url, clock.url, WHATSAPP_ACCESS_TOKEN=BENCH_TOKEN, **extra)
-    replicas = [RunningService(workdir / "ours-1", env).start()]
+    replicas = [RunningService(workdir / "ours-1", env, workers=args.workers).start()]
     if args.replicas == 2:
-        replicas.append(RunningService(workdir / "ours-2", env, action_port=replicas[0].action_port, start_actions=False).start())
+        replicas.append(RunningService(workdir / "ours-2", env, action_port=replicas[0].action_port, start_actions=False,
+                                       workers=args.workers).start())
     rows = []
+    label = f"whatsapp x{args.replicas} w{args.workers}"
     try:
         asyncio.run(bench_whatsapp([r.url for r in replicas], clock, 10, 5))  # warm-up: models, connections
+        cpu_before = {process.pid: cpu_seconds(process.pid) for replica in replicas for _, process, _ in replica.processes}
         for level in levels:
-            rows.append((f"whatsapp x{args.replicas} (ours)", level, asyncio.run(
+            rows.append((label, level, asyncio.run(
                 bench_whatsapp([r.url for r in replicas], clock, args.messages, level))))
-        rss = [rss_mb(process.pid) for replica in replicas for name, process, _ in replica.processes if name == "rasa"]
+        processes = process_report(replicas, cpu_before)
         profile = turn_profile([replica.workdir for replica in replicas])
     finally:
         for replica in replicas:
@@ -246,7 +282,9 @@ def run(stack: contextlib.ExitStack) -> int:
         finally:
             rest.stop()
     print_table(rows)
-    print(f"RSS of our Rasa process(es) after the run: {', '.join(f'{value:.0f} MB' for value in rss)}")
+    print(f"our processes ({'rasa run' if args.workers == 0 else f'web + {args.workers} dialogue workers'}, "
+          f"and the action server), after the run:")
+    print("\n".join(processes))
     print(profile)
     return 0
 

@@ -259,11 +259,11 @@ class _Workers:
         if getattr(app.ctx, "dialogue_in_workers", False):
             runtime.attach(lambda: None, sender.wake)  # the workers hear of new messages through `runtime.signals`
         else:
-            await workers._start_dialogue(on_new_message, owner)
+            await workers._start_dialogue(owner)  # Rasa's `on_new_message` is `agent.handle_message`: runtime.take_turn
         logger.info("whatsapp.workers.started", extra={"owner": owner, "dialogue": workers.worker is not None})
         return workers
 
-    async def _start_dialogue(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], owner: str) -> None:
+    async def _start_dialogue(self, owner: str) -> None:
         runtime, settings, sender = self.runtime, self.runtime.settings, self.sender
         server_loop = asyncio.get_running_loop()
         dialogue = runtime.dialogue
@@ -274,9 +274,7 @@ class _Workers:
             if runtime.graph is not None
             else None
         )
-        processor = turn_processor(
-            runtime, on_new_message, self.receipts, lambda: server_loop.call_soon_threadsafe(sender.wake)
-        )
+        processor = turn_processor(runtime, self.receipts, lambda: server_loop.call_soon_threadsafe(sender.wake))
         self.worker = InboxWorker(runtime.database, processor.process, owner)
         worker = self.worker
         dialogue.submit(worker.run())

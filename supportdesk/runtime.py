@@ -10,7 +10,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional
 
 from supportdesk.messaging.dialogue_thread import DialogueThread
-from supportdesk.messaging.tracker_bridge import bring_up_to_date, current_slots, full_history
+from supportdesk.messaging.tracker_bridge import bring_up_to_date, current_slots, full_history, take_turn
 from supportdesk.messaging.wakeup import INBOX, OUTBOX, WakeSignals
 from supportdesk.platform.database import Database
 from supportdesk.platform.schema import migrate
@@ -111,6 +111,10 @@ class Runtime:
         if self.agent is None:
             return None
         return await self.dialogue.run(full_history(self.agent, conversation_id))
+
+    async def take_turn(self, message: Any) -> None:
+        """Catch the tracker up and run the dialogue turn for `message`, reading the tracker once."""
+        await take_turn(self.agent, self.database, message)
 
     async def catch_up_tracker(self, conversation_id: str) -> int:
         """Bring the tracker in step with the database (call it on the dialogue loop)."""

@@ -115,12 +115,9 @@ class InboxWorker:
 
     async def _process_in_order(self, rows: list) -> bool:
         """Process rows in order; False when one failed (later rows wait for its retry)."""
-        for row in rows:
+        for row in rows:  # the lease is ours from the claim on, renewed by `_keep_lease` (no write per message)
             if self._stopping:
                 return False
-            await self._database.run(
-                inbox.acquire_lease, self._database, row.conversation_id, self._owner, LEASE_SECONDS, time.time()
-            )
             try:
                 await self._process(row)
             except Exception as error:

@@ -16,12 +16,12 @@ failure here fails the turn, which the inbox retries. Writes are idempotent (by 
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed, Event, SlotSet
 
-from supportdesk.messaging.conversations import load_conversation
+from supportdesk.messaging.conversations import COLUMNS, conversation_from_row, load_conversation
 from supportdesk.messaging.outbox import message_id_of
 from supportdesk.platform.database import Database
 
@@ -119,6 +119,45 @@ async def bring_up_to_date(agent: Any, database: Database, conversation_id: str)
             await agent.tracker_store.save(tracker)
     await database.run(mark_in_tracker, database, [int(row["id"]) for row in rows])
     return len(events)
+
+
+def _catch_up_inputs(database: Database, conversation_id: str) -> Tuple[List[Dict[str, Any]], bool, Optional[str]]:
+    """The rows the tracker lacks, whether the assistant is silent, and the language, in one read."""
+    with database.transaction(immediate=False) as cursor:
+        rows = cursor.execute(
+            "SELECT id, origin, attendant_id, response_name, message, preview, created_at FROM outbox_messages "
+            "WHERE conversation_id = ? AND in_tracker = 0 ORDER BY id",
+            (conversation_id,),
+        ).fetchall()
+        found = cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+    conversation = conversation_from_row(found) if found is not None else None
+    silent = conversation is not None and conversation.bot_is_silent
+    return rows, silent, conversation.language if conversation is not None else None
+
+
+async def take_turn(agent: Any, database: Database, message: Any) -> None:
+    """Catch the tracker up with the database, then run the turn on it: one lock, one tracker read, one save.
+
+    The same steps as Rasa's `Agent.handle_message` (`MessageProcessor.handle_message`), with the
+    catch-up events applied to the tracker it reads, after the session check, so a new session
+    starts with the pause state and the language the database holds.
+    """
+    conversation_id = message.sender_id
+    rows, silent, language = await database.run(_catch_up_inputs, database, conversation_id)
+    processor = agent.processor
+    async with agent.lock_store.lock(conversation_id):
+        tracker = await processor.fetch_tracker_and_update_session(
+            conversation_id, message.output_channel, message.metadata
+        )
+        for event in catch_up_events(tracker, rows, silent, language):
+            tracker.update(event)
+        await processor._handle_message_with_tracker(message, tracker)
+        tracker = await processor.run_action_extract_slots(message.output_channel, tracker)
+        await processor._run_prediction_loop(message.output_channel, tracker)
+        await processor.run_anonymization_pipeline(tracker)
+        await processor.save_tracker(tracker)
+    if rows:
+        await database.run(mark_in_tracker, database, [int(row["id"]) for row in rows])
 
 
 async def full_history(agent: Any, conversation_id: str) -> Optional[List[Dict[str, Any]]]:

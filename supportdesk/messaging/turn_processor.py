@@ -122,7 +122,7 @@ class TurnProcessor:
         database: Database,
         handle_message: Callable[[UserMessage], Awaitable[Any]],
         retrieve_events: Callable[[str], Awaitable[List[Any]]],
-        catch_up_tracker: Callable[[str], Awaitable[Any]],
+        catch_up_tracker: Optional[Callable[[str], Awaitable[Any]]],
         graph: Optional[GraphApiClient],
         on_queued: Callable[[], None],
         after_turn: Optional[Callable[[inbox.InboxRow], Awaitable[None]]] = None,
@@ -166,7 +166,8 @@ class TurnProcessor:
             )
             # The database decides who answers (and in which language); a failure here fails the turn and the
             # inbox retries it.
-            await self._catch_up_tracker(row.conversation_id)
+            if self._catch_up_tracker is not None:  # None: `handle_message` catches up itself (tracker_bridge.take_turn)
+                await self._catch_up_tracker(row.conversation_id)
             collector = ReplyCollector()
             waited_ms = round((time.time() - row.received_at) * 1000, 1) if row.received_at else None
             started = time.perf_counter()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, List, Optional
-
-from rasa.core.channels.channel import UserMessage
+from typing import Any, Callable, List, Optional
 
 from supportdesk.handoff.desk import tell_holder
 from supportdesk.media.intake import MediaIntake
@@ -18,7 +16,6 @@ WORKER_CONVERSATIONS = 4  # conversations one worker process holds at once: the 
 
 def turn_processor(
     runtime: Runtime,
-    handle_message: Callable[[UserMessage], Awaitable[Any]],
     receipts: Optional[GraphApiClient],
     on_queued: Callable[[], None],
 ) -> TurnProcessor:
@@ -38,9 +35,9 @@ def turn_processor(
 
     return TurnProcessor(
         runtime.database,
-        handle_message,
+        runtime.take_turn,  # the catch-up and the turn on one tracker read
         retrieve_events,
-        runtime.catch_up_tracker,
+        None,
         receipts,
         on_queued,
         after_turn=tell_holder_of,

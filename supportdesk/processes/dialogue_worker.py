@@ -46,7 +46,7 @@ async def serve(model: str, endpoints_file: str) -> None:
     runtime = get_runtime()
     runtime.bind_agent(await load_agent(model, endpoints_file))
     owner = f"{socket.gethostname()}-dialogue-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    processor = turn_processor(runtime, runtime.agent.handle_message, runtime.graph, runtime.wake_sender)
+    processor = turn_processor(runtime, runtime.graph, runtime.wake_sender)
     worker = InboxWorker(runtime.database, processor.process, owner, max_conversations=WORKER_CONVERSATIONS)
     listener = await runtime.signals.listen(wakeup.INBOX, worker.wake)
     stopping = asyncio.Event()
