@@ -16,6 +16,8 @@ from pathlib import Path
 from selenium.webdriver.common.by import By
 
 from tests.browser.conftest import save_screenshot
+from tests.browser.pages import InboxPage
+from tests.browser.test_console_modules import run_module_script
 
 IMAGE_READY = "const img = arguments[0]; return img.complete && img.naturalWidth > 0 && img.src.startsWith('blob:');"
 PLAYER_READY = "const media = arguments[0]; return media.readyState >= 1 && media.duration > 0 && media.src.startsWith('blob:');"
@@ -123,3 +125,60 @@ def test_a_file_whatsapp_refuses_is_explained_and_nothing_is_sent(simulator, inb
                and "WhatsApp does not take this kind of file." in inbox.css("#toast-text").text, "the refusal explained")
     assert "image/gif" in inbox.css("#toast-text").text
     assert inbox.all('#history li[data-sender="attendant"]') == []
+
+
+RENDER_SCRIPT = """
+const media = await import('/console/js/media.js');
+const fetched = [];
+window.fetch = async (url, init) => {  // the API, answered in the page: which files were asked for, with which token
+  fetched.push([url, init.headers.Authorization]);
+  if (url.endsWith('/m_gone')) return new Response(JSON.stringify({error: 'media_gone', message: 'No longer kept.'}), {status: 404});
+  return new Response(new Blob([new Uint8Array([1, 2, 3])], {type: 'video/mp4'}));
+};
+sessionStorage.setItem('supportdesk.attendantToken', 'header.payload.signature');
+const file = (id, extra) => ({id, mime_type: 'video/mp4', size: 2500000, filename: null, caption: null, transcript: null,
+                              url: `/webhooks/attendant/media/${id}`, status: 'stored', error: null, ...extra});
+const blocks = {
+  video: media.mediaBlock({sender: 'customer', type: 'video', text: '', media: file('m_video')}),
+  document: media.mediaBlock({sender: 'customer', type: 'document', text: '',
+                              media: file('m_doc', {mime_type: 'application/pdf', filename: 'orçamento.pdf', size: 20480})}),
+  failed: media.mediaBlock({sender: 'customer', type: 'image', text: '',
+                            media: file('m_failed', {status: 'failed', error: 'sha256_mismatch: not the file sent'})}),
+  gone: media.mediaBlock({sender: 'customer', type: 'image', text: '', media: file('m_gone', {mime_type: 'image/jpeg'})}),
+  voice: media.mediaBlock({sender: 'customer', type: 'audio', text: 'quero falar com uma pessoa',
+                           media: file('m_voice', {mime_type: 'audio/ogg', transcript: 'quero falar com uma pessoa'})}),
+  none: media.mediaBlock({sender: 'customer', type: 'text', text: 'hi', media: null}),
+};
+Object.values(blocks).forEach((block) => block && document.body.append(block));
+await new Promise((resolve) => setTimeout(resolve, 100));
+const before = fetched.length;
+blocks.document.querySelector('button').click();
+await new Promise((resolve) => setTimeout(resolve, 100));
+done({
+  video: blocks.video.querySelector('video')?.src.startsWith('blob:'),
+  document: blocks.document.textContent, documentFetched: fetched.length - before,
+  failed: blocks.failed.textContent, gone: blocks.gone.textContent,
+  voiceTranscriptShownTwice: Boolean(blocks.voice.querySelector('.media-transcript:not(.hint)')),
+  none: blocks.none, tokens: [...new Set(fetched.map(([, token]) => token))],
+  urls: fetched.map(([url]) => url).sort(),
+});
+"""
+
+
+def test_each_kind_of_media_is_drawn_from_a_fetch_with_the_token(browser, console_service):
+    page = InboxPage(browser, 1000, 700)
+    try:
+        result = run_module_script(page.open(console_service.url), RENDER_SCRIPT)
+    finally:
+        page.close()
+    assert result == {
+        "video": True,
+        "document": "📄 orçamento.pdf 20 KB", "documentFetched": 1,
+        "failed": "Media unavailable: sha256_mismatch: not the file sent",
+        "gone": "Media unavailable: No longer kept.",
+        "voiceTranscriptShownTwice": False,
+        "none": None,
+        "tokens": ["Bearer header.payload.signature"],
+        "urls": ["/webhooks/attendant/media/m_doc", "/webhooks/attendant/media/m_gone", "/webhooks/attendant/media/m_video",
+                 "/webhooks/attendant/media/m_voice"],
+    }
