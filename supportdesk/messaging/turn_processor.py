@@ -96,13 +96,13 @@ def stream_messages(
 ) -> List[Dict[str, Any]]:
     """The customer's message and the assistant's replies as `message.created` data (ids as in the history)."""
     base = {"conversation_id": row.conversation_id, "attendant_id": None}
+    # What the customer said (a voice note's transcript), never a `/payload`: else the preview ("🎤 Voice message").
+    said = [turn.text if turn else None, row.message.user_text]
     customer = {
         **base,
         "id": row.wamid,
         "sender": "customer",
-        "text": (turn.text if turn and turn.text and not turn.text.startswith("/") else None)
-        or row.message.user_text
-        or row.message.preview,
+        "text": next((text for text in said if text and not text.startswith("/")), row.message.preview),
         "timestamp": iso_time(float(row.message.timestamp or now)),
         "type": row.message.type,
         **({"media": turn.media} if turn and turn.media else {}),

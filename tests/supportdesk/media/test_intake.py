@@ -11,6 +11,7 @@ from supportdesk.media.intake import SHARE_AUDIO, MediaIntake
 from supportdesk.media.records import load_media
 from supportdesk.media.store import FileMediaStore
 from supportdesk.media.transcription import Transcriber
+from supportdesk.messaging.turn_processor import TurnInput, stream_messages
 from supportdesk.platform.database import Database
 from supportdesk.platform.retry_policy import RetryPolicy
 from supportdesk.platform.settings import Settings
@@ -109,3 +110,15 @@ async def test_a_photo_keeps_its_caption_as_the_text(intake, graph_fake, openai_
 async def test_a_text_message_has_no_media_step(intake) -> None:
     message = parse_webhook(fixture_bytes("inbound_text.json")).messages[0]
     assert await intake.before_turn(row_of(message)) is None
+
+
+def test_the_stream_shows_a_voice_note_s_transcript_and_media() -> None:
+    message = inbound("audio", media_bytes("audio"))
+    media = {"id": "m_1", "transcript": "quero falar com uma pessoa", "status": "stored"}
+    turn = TurnInput(text="quero falar com uma pessoa", media=media)
+    customer, reply = stream_messages(row_of(message), [{"text": "One moment"}], 1_800_000_000.0, turn)
+    assert (customer["type"], customer["text"], customer["media"]) == ("audio", "quero falar com uma pessoa", media)
+    assert "media" not in reply
+    unheard = stream_messages(row_of(message), [], 1_800_000_000.0, TurnInput(text=SHARE_AUDIO, media=media))[0]
+    assert unheard["text"] == message.preview  # never the `/share_audio` payload
+    assert "media" not in stream_messages(row_of(message), [], 1_800_000_000.0)[0]
