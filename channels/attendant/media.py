@@ -53,6 +53,7 @@ FORM_OVERHEAD_BYTES = 64 * 1024  # boundaries, part headers and the caption arou
 UPLOAD_BODY_MAX = MEDIA_MAX + FORM_OVERHEAD_BYTES
 CHUNK_BYTES = 1024 * 1024  # a larger file (or range) is streamed, one store read per chunk
 FILENAME_MAX = 200
+_MIME_TYPE = re.compile(r"[\w.+-]+/[\w.+-]+(?:\s*;\s*[\w.+-]+=[\w.+\-\"]+)*")  # a type with parameters, nothing else
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d{0,18})\s*-\s*(\d{0,18})\s*$", re.IGNORECASE)
 # A customer's file is served as data, never run: no sniffing, and a sandbox should it be opened as a page.
 SAFETY_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox", "Cache-Control": "private, max-age=3600"}
@@ -127,7 +128,7 @@ def _headers(record: MediaRecord) -> Dict[str, str]:
 async def _serve(request: Request, media_id: str) -> Optional[HTTPResponse]:
     record, size = await _stored(media_id)
     headers = _headers(record)
-    content_type = record.mime_type or "application/octet-stream"
+    content_type = record.mime_type if record.mime_type and _MIME_TYPE.fullmatch(record.mime_type) else "application/octet-stream"
     try:
         wanted = byte_range(request.headers.get("Range"), size)
     except RangeNotSatisfiable:

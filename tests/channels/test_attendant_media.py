@@ -94,6 +94,17 @@ async def test_a_stored_file_is_served_byte_for_byte_with_its_type_and_length(ap
     assert (answer.headers["accept-ranges"], answer.headers["x-content-type-options"]) == ("bytes", "nosniff")
 
 
+@pytest.mark.parametrize(
+    "stored, served",
+    [("audio/ogg; codecs=opus", "audio/ogg; codecs=opus"), ("text/html\r\nSet-Cookie: a=b", "application/octet-stream"),
+     ("not a type", "application/octet-stream")],
+)
+async def test_the_content_type_is_the_stored_one_only_when_it_is_a_media_type(app, stored, served):
+    media_id = a_customer_file(JPEG, stored)
+    answer = await get(app, f"/media/{media_id}", auth())
+    assert (answer.status, answer.headers["content-type"], answer.body) == (200, served, JPEG)
+
+
 async def test_a_document_is_served_with_its_file_name(app):
     media_id = a_customer_file(PDF, "application/pdf", filename="orçamento 2026.pdf")
     answer = await get(app, f"/media/{media_id}", auth())
