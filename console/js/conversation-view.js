@@ -99,8 +99,13 @@ export function setUpConversationView({ state, historyView, unread, onListChange
     return said.length > 0 && said[said.length - 1].sender === "customer";
   }
 
+  /** Ask before leaving the customer's last message unanswered (`doing`: "Release to the bot", "Resolve"). */
+  function mayLeave(doing) {
+    return !customerUnanswered() || window.confirm(`The customer's last message has no answer yet. ${doing} anyway?`);
+  }
+
   async function release() {
-    if (customerUnanswered() && !window.confirm("The customer's last message has no answer yet. Release to the bot anyway?")) return;
+    if (!mayLeave("Release to the bot")) return;
     await act($("release"), async () => {
       const conversation = await attendantApi.release(state.selectedId);
       changed(conversation);
@@ -127,6 +132,7 @@ export function setUpConversationView({ state, historyView, unread, onListChange
     windowState: $("window-state"), badge: $("opted-out-badge"), resolveButton: $("resolve"), replyForm: $("reply-form"),
     form: $("template-form"), select: $("template-name"), fields: $("template-parameters"), preview: $("template-preview"),
     current, me: () => state.me, tell, onSent: (message) => historyView.upsert(message), onChanged: changed,
+    mayResolve: () => mayLeave("Resolve"),
   });
   setUpComposerTools({
     form: $("reply-form"), box: $("reply-text"), suggest: $("suggest"), note: $("add-note"), list: $("shortcut-list"),

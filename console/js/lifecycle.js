@@ -27,10 +27,11 @@ const defaultApi = {
 /**
  * Wire the parts: `windowState` (countdown), `badge` (opted out), `resolveButton`, `replyForm` (hidden while
  * the window is closed), `form` with `select`, `fields`, `preview`. `current()` gives the open conversation,
- * `me()` the signed-in claims, `tell(text)` a notice, `onSent(message)` and `onChanged(conversation)` update the page.
+ * `me()` the signed-in claims, `tell(text)` a notice, `onSent(message)` and `onChanged(conversation)` update the page;
+ * `mayResolve()` is asked before resolving (false: the attendant thought better of it).
  */
 export function setUpLifecycle({ windowState, badge, resolveButton, replyForm, form, select, fields, preview,
-  current, me, tell, onSent, onChanged, calls = defaultApi }) {
+  current, me, tell, onSent, onChanged, mayResolve = () => true, calls = defaultApi }) {
   let templates = null;
   let shownFor = null;
 
@@ -116,7 +117,7 @@ export function setUpLifecycle({ windowState, badge, resolveButton, replyForm, f
   });
   resolveButton.addEventListener("click", async () => {
     const conversation = current();
-    if (!conversation) return;
+    if (!conversation || !mayResolve()) return;
     resolveButton.disabled = true;
     try {
       onChanged(await calls.resolve(conversation.id));
