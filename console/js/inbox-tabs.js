@@ -2,9 +2,14 @@
 
 export const TABS = ["waiting", "mine", "all"];
 
+/** A wait for a person that ran out unclaimed (back with the assistant) and nobody has followed up yet. */
+export function isMissed(conversation) {
+  return conversation.status === "bot" && Boolean(conversation.missed_at);
+}
+
 /** Whether `conversation` belongs in `tab` for attendant `me` (`me.sub` is their id). */
 export function inTab(conversation, tab, me) {
-  if (tab === "waiting") return conversation.status === "waiting";
+  if (tab === "waiting") return conversation.status === "waiting" || isMissed(conversation);
   if (tab === "mine") return conversation.status === "human" && conversation.assigned_to === me.sub;
   return true;
 }

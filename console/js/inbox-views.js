@@ -3,6 +3,7 @@
 import { deliveryLabel } from "./delivery-status.js";
 import { mediaBlock } from "./media.js";
 import { clear, clockTime, el, elapsed, formattedText } from "./dom.js";
+import { isMissed } from "./inbox-tabs.js";
 
 /** Whether `conversation` is held by attendant `me` (`me.sub` is their id). */
 export function isMine(conversation, me) {
@@ -12,6 +13,7 @@ export function isMine(conversation, me) {
 /** Queue order: mine pinned on top, then waiting, held by others, with the assistant, resolved. */
 function rank(conversation, me) {
   if (isMine(conversation, me)) return 0;
+  if (isMissed(conversation)) return 1; // missed requests stay with the waiting ones until followed up
   return { waiting: 1, human: 2, bot: 3, closed: 4 }[conversation.status] ?? 9;
 }
 
@@ -29,6 +31,7 @@ export function sortConversations(conversations, me) {
 export function statusWords(conversation, me, now = Date.now()) {
   const { status } = conversation;
   if (status === "waiting") return `Waiting for a person · ${elapsed(conversation.waiting_since, now)}`;
+  if (isMissed(conversation)) return `Missed request · ${elapsed(conversation.missed_at, now)}`;
   if (status === "human") return isMine(conversation, me) ? "With you" : `With ${conversation.assigned_to}`;
   return { bot: "Assistant answering", closed: "Resolved" }[status] || status;
 }
@@ -40,7 +43,7 @@ export function displayName(conversation) {
 function queueItemContent(conversation, me, now) {
   return [
     el("span", { class: "name", text: displayName(conversation) }),
-    el("span", { class: `badge badge-${conversation.status}`, text: statusWords(conversation, me, now) }),
+    el("span", { class: `badge badge-${isMissed(conversation) ? "missed" : conversation.status}`, text: statusWords(conversation, me, now) }),
     el("span", { class: "preview", text: conversation.last_message_preview || "" }),
     el("span", { class: "when", text: clockTime(conversation.last_message_at) }),
   ];
