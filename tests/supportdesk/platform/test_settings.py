@@ -63,3 +63,23 @@ def test_retention_days_default_to_thirty_and_can_be_set(tmp_path: Path) -> None
     assert (defaults.inbox_retention_days, defaults.push_log_retention_days) == (30, 30)
     chosen = load_settings({"INBOX_RETENTION_DAYS": "8", "PUSH_LOG_RETENTION_DAYS": "0"}, dotenv=tmp_path / "none")
     assert (chosen.inbox_retention_days, chosen.push_log_retention_days) == (8, 0)
+
+
+def test_media_settings(tmp_path: Path) -> None:
+    defaults = load_settings(environ={}, dotenv=tmp_path / "none.env")
+    assert defaults.media_storage_url.startswith("file:///") and defaults.media_storage_url.endswith("/var/media")
+    assert (defaults.media_retention_days, defaults.openai_transcription_model) == (90, "gpt-4o-mini-transcribe")
+    chosen = load_settings(
+        environ={"MEDIA_STORAGE_URL": "s3://bucket/media", "MEDIA_RETENTION_DAYS": "30", "OPENAI_TRANSCRIPTION_MODEL": "whisper-1"},
+        dotenv=tmp_path / "none.env",
+    )
+    assert (chosen.media_storage_url, chosen.media_retention_days, chosen.openai_transcription_model) == (
+        "s3://bucket/media", 30, "whisper-1"
+    )
+    for environ, message in (
+        ({"MEDIA_STORAGE_URL": "ftp://host/media"}, "MEDIA_STORAGE_URL must start with file:/// or s3://"),
+        ({"MEDIA_STORAGE_URL": "s3://"}, "MEDIA_STORAGE_URL must start with file:/// or s3://"),
+        ({"MEDIA_RETENTION_DAYS": "0"}, "MEDIA_RETENTION_DAYS must be above 0"),
+    ):
+        with pytest.raises(SettingsError, match=message):
+            load_settings(environ=environ, dotenv=tmp_path / "none.env")
