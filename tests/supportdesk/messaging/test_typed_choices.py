@@ -6,9 +6,12 @@ from typing import Any, Dict, List
 import pytest
 
 from supportdesk.messaging import outbox
-from supportdesk.messaging.turn_processor import drafts_for_replies
+from supportdesk.messaging.inbox import pending_rows, store_delivery
+from supportdesk.messaging.turn_processor import TurnProcessor, drafts_for_replies
 from supportdesk.messaging.typed_choices import choice_typed, comparable, offered_options, resolve_typed_choice
 from supportdesk.platform.database import Database
+from supportdesk.whatsapp.payload import parse_webhook
+from tests.integration.service import text_delivery
 
 KERRY = "16315551181"
 YES_NO = [{"title": "Sim", "payload": "/affirm"}, {"title": "Não", "payload": "/deny"}]
@@ -127,3 +130,19 @@ def test_options_named_by_numbers_take_the_number_as_their_name(database: Databa
     assert resolve_typed_choice(database, KERRY, "10") == "10"
     assert resolve_typed_choice(database, KERRY, "10:00") == "10:00"
     assert resolve_typed_choice(database, KERRY, "09 00") == "09:00"
+
+
+async def test_the_turn_hands_rasa_the_payload_of_the_typed_choice(database: Database) -> None:
+    _send(database, {"text": "Posso enviar?", "buttons": YES_NO})
+    store_delivery(database, parse_webhook(text_delivery(KERRY, "wamid.typed", "Sim!")))
+    [row] = pending_rows(database, KERRY)
+    handed: List[str] = []
+
+    async def handle_message(message: Any) -> None:
+        handed.append(message.text)
+
+    async def no_events(conversation_id: str) -> List[Any]:
+        return []
+
+    await TurnProcessor(database, handle_message, no_events, no_events, None, lambda: None).process(row)
+    assert handed == ["/affirm"]
