@@ -22,8 +22,8 @@ from sanic.response import HTTPResponse
 
 from supportdesk.messaging import outbox, wakeup
 from supportdesk.messaging.conversations import load_conversation
-from supportdesk.messaging.inbox import store_delivery
 from supportdesk.messaging.inbox_worker import InboxWorker
+from supportdesk.messaging.ingest_batch import DeliveryBatcher
 from supportdesk.messaging.outbox_sender import OutboxSender
 from supportdesk.messaging.turn_processor import CHANNEL_NAME, drafts_for_replies
 from supportdesk.platform.database import DatabaseUnavailable
@@ -114,6 +114,8 @@ class WhatsAppInput(InputChannel):
         self.process_messages = process_messages
         self._workers: Optional[_Workers] = None
         self._stopping = False
+        self._deliveries: Optional[DeliveryBatcher] = None
+        self._deliveries_database: Any = None
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         """Messages Rasa sends outside a turn are queued like every reply."""
@@ -185,6 +187,12 @@ class WhatsAppInput(InputChannel):
             return error_response(400, "malformed_payload", str(error))
         return await self._store(self._for_our_number(delivery), received_at)
 
+    def _batcher(self, runtime: Runtime) -> DeliveryBatcher:
+        """The group commit of this server's loop, on the runtime's database."""
+        if self._deliveries is None or self._deliveries_database is not runtime.database:
+            self._deliveries, self._deliveries_database = DeliveryBatcher(runtime.database), runtime.database
+        return self._deliveries
+
     def _for_our_number(self, delivery: WebhookDelivery) -> WebhookDelivery:
         """Drop messages addressed to another business number served by the same app."""
         ours = self.options.phone_number_id
@@ -200,7 +208,7 @@ class WhatsAppInput(InputChannel):
             return error_response(503, "shutting_down", "This replica is stopping; retry.")
         try:
             runtime = get_runtime()
-            stored = await runtime.database.run(store_delivery, runtime.database, delivery, received_at)
+            stored = await self._batcher(runtime).store(delivery, received_at)  # one commit for concurrent POSTs
         except DatabaseUnavailable:
             logger.error("whatsapp.delivery.store_failed", extra={"messages": len(delivery.messages)})
             return error_response(503, "storage_unavailable", "Could not store the delivery; retry later.")

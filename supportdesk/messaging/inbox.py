@@ -12,7 +12,7 @@ import json
 import logging
 import random
 import time
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from supportdesk.platform.database import Cursor, Database
 from supportdesk.platform.retry_policy import RetryPolicy
@@ -128,18 +128,28 @@ def _reopen_if_closed(cursor: Cursor, conversation_id: str, now: float) -> None:
 
 def store_delivery(database: Database, delivery: WebhookDelivery, now: Optional[float] = None) -> StoredDelivery:
     """Store every message and status of one webhook POST in one transaction."""
+    now = time.time() if now is None else now
+    with database.transaction() as cursor:
+        return _store(cursor, delivery, now)
+
+
+def store_deliveries(database: Database, deliveries: Sequence[Tuple[WebhookDelivery, float]]) -> List[StoredDelivery]:
+    """Store several webhook POSTs (each with its arrival time) in one transaction: one commit for all."""
+    with database.transaction() as cursor:
+        return [_store(cursor, delivery, now) for delivery, now in deliveries]
+
+
+def _store(cursor: Cursor, delivery: WebhookDelivery, now: float) -> StoredDelivery:
     from supportdesk.messaging.outbox import apply_delivery_status
 
-    now = time.time() if now is None else now
     new_wamids: List[str] = []
-    with database.transaction() as cursor:
-        for message in delivery.messages:
-            if _insert_message(cursor, message, now):
-                new_wamids.append(message.wamid)
-                if message.kind not in _NOT_CONVERSATION_TURNS:
-                    _touch_conversation(cursor, message, now)
-        for status in delivery.statuses:
-            apply_delivery_status(cursor, status, now)
+    for message in delivery.messages:
+        if _insert_message(cursor, message, now):
+            new_wamids.append(message.wamid)
+            if message.kind not in _NOT_CONVERSATION_TURNS:
+                _touch_conversation(cursor, message, now)
+    for status in delivery.statuses:
+        apply_delivery_status(cursor, status, now)
     return StoredDelivery(new_wamids, len(delivery.messages) - len(new_wamids), len(delivery.statuses))
 
 

@@ -131,7 +131,8 @@ async def test_database_down_answers_503_so_meta_retries(app, monkeypatch):
     def unavailable(*_args, **_kwargs):
         raise DatabaseUnavailable("connection refused")
 
-    monkeypatch.setattr("channels.whatsapp.store_delivery", unavailable)
+    monkeypatch.setattr("supportdesk.messaging.inbox.store_deliveries", unavailable)  # the batch (group commit)
+    monkeypatch.setattr("supportdesk.messaging.inbox.store_delivery", unavailable)  # and alone
     response = await post(app, fixture_bytes("inbound_text.json"), signature=fixture_signature("inbound_text.json"))
     assert response.status == 503 and response.json["error"] == "storage_unavailable"
 

@@ -1,0 +1,65 @@
+"""Concurrent webhook deliveries share one commit; one bad delivery fails only itself."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+
+from supportdesk.messaging import inbox
+from supportdesk.messaging.ingest_batch import DeliveryBatcher
+from supportdesk.whatsapp.payload import parse_webhook
+from tests.integration.service import text_delivery
+
+
+class CountingTransactions:
+    """Wraps a database's `transaction` to count the transactions that wrote."""
+
+    def __init__(self, database) -> None:
+        self.count = 0
+        self._transaction = database.transaction
+        database.transaction = self._counted
+
+    @contextlib.contextmanager
+    def _counted(self, immediate: bool = True):
+        self.count += 1
+        with self._transaction(immediate) as cursor:
+            yield cursor
+
+
+def delivery(index: int):
+    return parse_webhook(text_delivery(f"55119444400{index:02d}", f"wamid.batch.{index}", f"hello {index}"))
+
+
+async def test_concurrent_deliveries_are_stored_with_fewer_commits_and_each_gets_its_result(database):
+    batcher = DeliveryBatcher(database)
+    transactions = CountingTransactions(database)
+    results = await asyncio.gather(*(batcher.store(delivery(index), 1_900_000_000.0) for index in range(20)))
+
+    assert [result.new_wamids for result in results] == [[f"wamid.batch.{index}"] for index in range(20)]
+    assert transactions.count < 20
+    again = await batcher.store(delivery(3), 1_900_000_001.0)
+    assert (again.new_wamids, again.duplicates) == ([], 1)
+    rows = database.execute("SELECT COUNT(*) AS n FROM inbox_messages WHERE state = 'pending'")
+    assert rows[0]["n"] == 20
+
+
+async def test_a_delivery_that_cannot_be_stored_fails_alone(database, monkeypatch):
+    store = inbox._store
+
+    def refuse_one(cursor, stored, now):
+        if stored.messages[0].wamid == "wamid.batch.2":
+            raise ValueError("bad delivery")
+        return store(cursor, stored, now)
+
+    monkeypatch.setattr(inbox, "_store", refuse_one)
+    batcher = DeliveryBatcher(database)
+    results = await asyncio.gather(*(batcher.store(delivery(index), 1_900_000_000.0) for index in range(5)),
+                                   return_exceptions=True)
+
+    assert [type(result).__name__ for result in results] == ["StoredDelivery"] * 2 + ["ValueError"] + ["StoredDelivery"] * 2
+    with pytest.raises(ValueError, match="bad delivery"):
+        raise results[2]
+    rows = database.execute("SELECT wamid FROM inbox_messages ORDER BY wamid")
+    assert [row["wamid"] for row in rows] == ["wamid.batch.0", "wamid.batch.1", "wamid.batch.3", "wamid.batch.4"]
