@@ -29,6 +29,7 @@ from supportdesk.handoff.holding import (
     reopens_at,
 )
 from supportdesk.handoff.summary import summaries_enabled
+from supportdesk.messaging.conversations import load_conversation
 from supportdesk.messaging.inbox import has_written
 from supportdesk.platform.redaction import mask_phone
 from supportdesk.platform.responses import get_responses
@@ -38,6 +39,8 @@ from supportdesk.runtime import get_runtime
 logger = logging.getLogger(__name__)
 
 ACTION_NAME = "action_request_handoff"
+REMINDER_ACTION_NAME = "action_handoff_reminder"
+WAITING_SLOT = "handoff_waiting"  # a greeting while set gets the reminder (data/rules/handoff.yml)
 # The reason attendants read, by the intent that started the handoff (responses in domain/handoff.yml).
 REASON_RESPONSES_BY_INTENT = {
     "request_human": "utter_handoff_reason_request_human",
@@ -54,6 +57,37 @@ def handoff_reason(tracker: Tracker) -> str:
         return str(reason)[:200]
     intent = (tracker.latest_message or {}).get("intent", {}).get("name")
     return team_text(REASON_RESPONSES_BY_INTENT.get(intent, DEFAULT_HANDOFF_REASON))
+
+
+def say_reminder(dispatcher: CollectingDispatcher, tracker: Tracker, settings: Settings, now: float) -> None:
+    """Remind a waiting customer that a person will take over (or when the team is back, out of hours)."""
+    response, values = reminder_response(business_hours_of(settings), moment_of(now), tracker.current_slot_values())
+    dispatcher.utter_message(response=response, **values)
+
+
+class ActionHandoffReminder(Action):
+    """A greeting ("hello?? anyone there") while waiting: the reminder, or the usual greeting once nobody waits."""
+
+    def __init__(self, settings: Optional[Settings] = None, clock: Callable[[], float] = time.time) -> None:
+        self._settings = settings
+        self._clock = clock
+
+    def name(self) -> Text:
+        """The action name used in the domain and rules."""
+        return REMINDER_ACTION_NAME
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        """Ask the database whether the customer still waits (a claim or a release may have happened since)."""
+        database = get_runtime().database
+        conversation = await database.run(load_conversation, database, tracker.sender_id)
+        if conversation is None or conversation.status != "waiting":
+            dispatcher.utter_message(response="utter_greet")
+            return [SlotSet(WAITING_SLOT, False)]
+        await asyncio.to_thread(get_responses)  # the first use loads the domain: not on the event loop
+        say_reminder(dispatcher, tracker, self._settings or get_settings(), self._clock())
+        return []
 
 
 class ActionRequestHandoff(Action):
@@ -101,10 +135,10 @@ class ActionRequestHandoff(Action):
         if result.changed:
             await self._say_holding_message(dispatcher, tracker, settings, database, now)
         elif result.conversation is not None and result.conversation.status == "waiting":
-            hours, moment = business_hours_of(settings), moment_of(now)
-            response, values = reminder_response(hours, moment, tracker.current_slot_values())
-            dispatcher.utter_message(response=response, **values)
-        return [SlotSet("handoff_reason", None)]  # no pause: the assistant answers until a person claims
+            say_reminder(dispatcher, tracker, settings, now)
+        waiting = result.conversation is not None and result.conversation.status == "waiting"
+        # No pause: the assistant answers until a person claims (the database silences it then).
+        return [SlotSet("handoff_reason", None), SlotSet(WAITING_SLOT, waiting)]
 
     async def _say_holding_message(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, settings: Settings, database, now: float

@@ -7,7 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import ActionRequestHandoff
+from actions.handoff import ActionHandoffReminder, ActionRequestHandoff
 from supportdesk.attendant.alerts import register_device
 from supportdesk.attendant.push import PushResult
 from supportdesk.handoff.holding import holding_response, outside_hours_response
@@ -88,7 +88,7 @@ async def test_queues_pushes_every_device_and_says_the_holding_message():
     assert message.data == {"type": "handoff", "conversation_id": CUSTOMER}
     assert (message.title, message.body) == ("Customer waiting for a person", "••••••••0123: asked for a person")
     assert said(dispatcher) == [("utter_handoff_queued_soon", HOLDING_SOON)]
-    assert events == [SlotSet("handoff_reason", None)]  # waiting is not silence: no pause
+    assert events == [SlotSet("handoff_reason", None), SlotSet("handoff_waiting", True)]  # no pause
     logged = database.execute("SELECT kind, state FROM push_log ORDER BY id")
     assert [(row["kind"], row["state"]) for row in logged] == [("handoff", "sent"), ("handoff", "sent")]
 
@@ -102,7 +102,7 @@ async def test_asking_again_while_waiting_reminds_the_customer_and_pushes_nothin
         "You're in the queue 🙏 A person from our team will take over this chat soon. "
         "Meanwhile I can still answer questions or book an appointment here.",
     )]
-    assert events == [SlotSet("handoff_reason", None)]
+    assert events == [SlotSet("handoff_reason", None), SlotSet("handoff_waiting", True)]
     database = get_runtime().database
     assert [row["state"] for row in database.execute("SELECT state FROM push_log")] == ["no_devices"]
 
@@ -216,7 +216,7 @@ async def test_a_push_that_crashes_never_costs_the_customer_the_holding_message(
     register_device(database, "token-bruno-phone-000002", "ios", "bruno")
     dispatcher, events = await run(MONDAY_10_UTC, CrashingPushSender())
     assert said(dispatcher) == [("utter_handoff_queued_soon", HOLDING_SOON)]
-    assert events == [SlotSet("handoff_reason", None)]  # waiting is not silence: no pause
+    assert events == [SlotSet("handoff_reason", None), SlotSet("handoff_waiting", True)]  # no pause
     assert load_conversation(database, CUSTOMER).status == "waiting"
     assert push_log() == [("handoff", "failed", "crash: TypeError")] * 2
 
@@ -228,7 +228,7 @@ async def test_an_unreadable_fcm_file_never_costs_the_customer_the_holding_messa
     register_device(get_runtime().database, "token-ana-phone-000001", "android", "ana")
     dispatcher, events = await run(MONDAY_10_UTC, None)  # the runtime's sender: its file cannot be read
     assert said(dispatcher) == [("utter_handoff_queued_soon", HOLDING_SOON)]
-    assert events == [SlotSet("handoff_reason", None)]  # waiting is not silence: no pause
+    assert events == [SlotSet("handoff_reason", None), SlotSet("handoff_waiting", True)]  # no pause
     assert push_log() == [("handoff", "failed", "not_sent: SettingsError")]
 
 
@@ -243,3 +243,17 @@ async def test_with_openai_the_push_waits_for_the_summary_but_the_holding_messag
     assert load_conversation(database, CUSTOMER).status == "waiting"
     assert said(dispatcher) == [("utter_handoff_queued_soon", HOLDING_SOON)]
     assert pushes.sent == [] and push_log() == []
+
+
+async def test_hello_while_waiting_gets_the_reminder_and_after_a_release_the_greeting():
+    """ "hello?? anyone there" while waiting is answered; once nobody waits it is a plain hello again."""
+    await run(MONDAY_10_UTC, RecordingPushSender())
+    settings = Settings(business_timezone="UTC", business_hours="mon-fri 09:00-18:00")
+    reminder = ActionHandoffReminder(settings, clock=lambda: SUNDAY_10_UTC + 7 * 86400)  # the team is closed
+    dispatcher = CollectingDispatcher()
+    assert await reminder.run(dispatcher, tracker("greet"), {}) == []
+    assert said(dispatcher) == [("utter_handoff_outside_hours_tomorrow", OFFLINE.format("tomorrow at 09:00"))]
+    get_runtime().database.execute("UPDATE conversations SET status = 'bot' WHERE id = ?", (CUSTOMER,))
+    dispatcher = CollectingDispatcher()
+    assert await reminder.run(dispatcher, tracker("greet"), {}) == [SlotSet("handoff_waiting", False)]
+    assert [message["response"] for message in dispatcher.messages] == ["utter_greet"]
