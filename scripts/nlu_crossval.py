@@ -10,8 +10,8 @@ Two ways to get confidences, both per language (the folder of each phrasing):
 
 The ranking each message gets from DIET (without `nlu_fallback`) is then replayed against every
 threshold: a message goes to the fallback when its top confidence is under the threshold or the first
-two intents are closer than the ambiguity threshold. An out-of-scope message is handled well when it
-goes to the fallback or to `ask_question`, which lead to the same AI answer.
+two intents are closer than the ambiguity threshold. An off-topic message of the fixture is handled well
+when it goes to the fallback, to `out_of_scope` or to `ask_question`: all three lead to the AI answer.
 """
 
 from __future__ import annotations
@@ -29,15 +29,15 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 
-OUT_OF_SCOPE = "out_of_scope"
-AI_ROUTES = {"nlu_fallback", "ask_question"}
+OFF_TOPIC = "(off-topic)"  # the label of the fixture's messages: no one intent is right for them
+AI_ROUTES = {"nlu_fallback", "out_of_scope", "ask_question"}  # each leads to the AI answer
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 AMBIGUITIES = (0.0, 0.1, 0.2)
 
 
 @dataclass(frozen=True)
 class Parsed:
-    """One message: its language, the intent it should get (or out_of_scope) and DIET's top two."""
+    """One message: its language, the intent it should get (or OFF_TOPIC) and DIET's top two."""
 
     language: str
     intent: str
@@ -73,9 +73,9 @@ def labelled_examples(root: Path) -> List[Tuple[str, str, str]]:
 
 
 def out_of_scope_examples(path: Path) -> List[Tuple[str, str, str]]:
-    """(language, out_of_scope, text) of every message in the out-of-scope fixture."""
+    """(language, OFF_TOPIC, text) of every message in the out-of-scope fixture."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [(language, OUT_OF_SCOPE, str(text)) for language, texts in data.items() for text in texts]
+    return [(language, OFF_TOPIC, str(text)) for language, texts in data.items() for text in texts]
 
 
 def folds(examples: Sequence[Tuple[str, str, str]], count: int, seed: int = 42) -> List[List[Tuple[str, str, str]]]:
@@ -119,7 +119,7 @@ def sweep(parsed: Sequence[Parsed], thresholds: Sequence[float], ambiguities: Se
                 counts = defaultdict(int)
                 for message in mine:
                     route = "nlu_fallback" if falls_back(message, threshold, ambiguity) else message.top
-                    if message.intent == OUT_OF_SCOPE:
+                    if message.intent == OFF_TOPIC:
                         counts["caught" if route in AI_ROUTES else "accepted"] += 1
                     elif route == "nlu_fallback":
                         counts["fallback"] += 1
@@ -135,7 +135,7 @@ def sweep(parsed: Sequence[Parsed], thresholds: Sequence[float], ambiguities: Se
 def render(rows: Sequence[Row]) -> str:
     """A Markdown table of the sweep."""
     lines = [
-        "| language | threshold | ambiguity | correct | wrong intent | to fallback | out-of-scope to AI | out-of-scope taken |",
+        "| language | threshold | ambiguity | correct | wrong intent | to fallback | off-topic to AI | off-topic taken |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:

@@ -44,13 +44,13 @@ def test_a_message_falls_back_under_the_threshold_or_when_two_intents_are_too_cl
     assert not crossval.falls_back(Parsed("en", "greet", "greet", 0.9, 0.1), 0.7, 0.1)
 
 
-def test_sweep_counts_correct_wrong_fallback_and_out_of_scope_per_language() -> None:
+def test_sweep_counts_correct_wrong_fallback_and_off_topic_per_language() -> None:
     parsed = [
         Parsed("en", "greet", "greet", 0.95, 0.9),  # correct at both thresholds
         Parsed("en", "greet", "thank", 0.6, 0.5),  # wrong at 0.5, to the fallback at 0.7
-        Parsed("en", "out_of_scope", "affirm", 0.99, 0.98),  # taken by an unrelated intent at both
-        Parsed("en", "out_of_scope", "ask_question", 0.99, 0.98),  # the AI answer either way
-        Parsed("en", "out_of_scope", "goodbye", 0.4, 0.3),  # taken at 0.3, to the fallback at 0.5
+        Parsed("en", crossval.OFF_TOPIC, "affirm", 0.99, 0.98),  # taken by an unrelated intent at both
+        Parsed("en", crossval.OFF_TOPIC, "out_of_scope", 0.99, 0.98),  # the AI answer either way
+        Parsed("en", crossval.OFF_TOPIC, "goodbye", 0.4, 0.3),  # taken at 0.3, to the fallback at 0.5
         Parsed("pt", "thank", "thank", 0.65, 0.6),
     ]
     rows = {(r.language, r.threshold): r for r in crossval.sweep(parsed, (0.3, 0.5, 0.7), (0.1,))}
