@@ -65,7 +65,7 @@ async def test_the_same_handoff_is_queued_once_they_have_written():
     events = await ActionRequestHandoff(Settings(business_hours="mon-sun 00:00-24:00"), RecordingPushSender()).run(
         CollectingDispatcher(), tracker(STRANGER), {}
     )
-    assert events[-1].get("event") == "pause"
+    assert events[-1] == {"event": "slot", "timestamp": None, "name": "handoff_waiting", "value": True}  # no pause
     assert get_runtime().database.execute("SELECT status FROM conversations WHERE id = ?", (STRANGER,)) == [{"status": "waiting"}]
 
 
