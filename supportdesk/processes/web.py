@@ -77,7 +77,7 @@ def build_app(credentials: str, agent: IngestionAgent) -> Sanic:
 
     @app.get("/")
     async def hello(_: Request) -> HTTPResponse:
-        return response.text("supportdesk web process")
+        return response.json({"process": "web"})
 
     register(input_channels(credentials), app, route="/webhooks/")
     return app
