@@ -27,6 +27,7 @@ from supportdesk.platform.timestamps import iso_time
 
 ATTENDANT_KEY = "attendant_id"
 MESSAGE_ID_KEY = "message_id"
+SHOWN_TEXT_KEY = "shown_text"  # a customer turn's words as the attendant reads them (never a `/payload`)
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500  # about 450 KB of JSON at most
 _OUTBOX_ID_PREFIX = message_id_of(0).removesuffix("0")
@@ -67,6 +68,15 @@ def bot_text(event: Mapping[str, Any]) -> str:
     return text
 
 
+def customer_text(event: Mapping[str, Any]) -> str:
+    """A customer turn's words: what the turn recorded for attendants, else its text unless it is a `/payload`."""
+    shown = (event.get("metadata") or {}).get(SHOWN_TEXT_KEY)
+    if shown is not None:
+        return str(shown)
+    text = event.get("text") or ""
+    return "" if text.startswith("/") else text
+
+
 def messages_from_events(conversation_id: str, events: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
     """Customer, bot and attendant turns in tracker order (events as `Event.as_dict()`)."""
     messages: List[Dict[str, Any]] = []
@@ -78,7 +88,7 @@ def messages_from_events(conversation_id: str, events: Iterable[Mapping[str, Any
         if kind == "user":
             last_user_id = event.get("message_id") or f"evt-{index}"
             replies_to_last = 0
-            message = _message(conversation_id, last_user_id, "customer", event.get("text") or "", event)
+            message = _message(conversation_id, last_user_id, "customer", customer_text(event), event)
             if metadata.get(MESSAGE_TYPE_KEY):  # what the customer sent: text, image, audio, ...
                 message["type"] = metadata[MESSAGE_TYPE_KEY]
             messages.append(message)

@@ -19,7 +19,7 @@ from rasa.shared.core.events import BotUttered, UserUttered
 
 from supportdesk.messaging import inbox, outbox, stream_events
 from supportdesk.messaging.conversations import load_conversation
-from supportdesk.messaging.history import bot_text
+from supportdesk.messaging.history import SHOWN_TEXT_KEY, bot_text
 from supportdesk.messaging.language import ENGLISH, remember_language
 from supportdesk.messaging.typed_choices import resolve_typed_choice
 from supportdesk.platform.database import Database
@@ -91,18 +91,22 @@ def replies_recorded_in(events: List[Any], wamid: str) -> Optional[List[Dict[str
     return replies
 
 
+def customer_words(row: inbox.InboxRow, turn: Optional[TurnInput] = None) -> str:
+    """What the customer said (a voice note's transcript), never a `/payload`: else the preview ("🎤 Voice message")."""
+    said = [turn.text if turn else None, row.message.user_text]
+    return next((text for text in said if text and not text.startswith("/")), row.message.preview)
+
+
 def stream_messages(
     row: inbox.InboxRow, replies: List[Dict[str, Any]], now: float, turn: Optional[TurnInput] = None
 ) -> List[Dict[str, Any]]:
     """The customer's message and the assistant's replies as `message.created` data (ids as in the history)."""
     base = {"conversation_id": row.conversation_id, "attendant_id": None}
-    # What the customer said (a voice note's transcript), never a `/payload`: else the preview ("🎤 Voice message").
-    said = [turn.text if turn else None, row.message.user_text]
     customer = {
         **base,
         "id": row.wamid,
         "sender": "customer",
-        "text": next((text for text in said if text and not text.startswith("/")), row.message.preview),
+        "text": customer_words(row, turn),
         "timestamp": iso_time(float(row.message.timestamp or now)),
         "type": row.message.type,
         **({"media": turn.media} if turn and turn.media else {}),
@@ -178,7 +182,9 @@ class TurnProcessor:
                     row.conversation_id,
                     input_channel=CHANNEL_NAME,
                     message_id=row.wamid,
-                    metadata={**message.metadata(), **(turn.metadata if turn else {})},
+                    metadata={
+                        **message.metadata(), **(turn.metadata if turn else {}), SHOWN_TEXT_KEY: customer_words(row, turn)
+                    },
                 )
             )
             replies = collector.messages

@@ -82,3 +82,13 @@ def test_media_is_attached_by_wamid_for_customers_and_by_outbox_id_for_attendant
     assert [(m.get("type"), m.get("media")) for m in messages] == [
         ("audio", voice), ("text", None), ("image", photo), (None, None)
     ]
+
+
+def test_a_customer_turn_shows_the_words_recorded_for_attendants_never_a_payload():
+    events = [
+        {"event": "user", "text": "/share_media", "message_id": "wamid.photo", "metadata": {"shown_text": "📷 Photo"}},
+        {"event": "user", "text": "/affirm", "message_id": "wamid.typed", "metadata": {"shown_text": "1"}},
+        {"event": "user", "text": "/share_media", "message_id": "wamid.old", "metadata": {}},
+        {"event": "user", "text": "hello", "message_id": "wamid.text", "metadata": {}},
+    ]
+    assert [message["text"] for message in messages_from_events("c", events)] == ["📷 Photo", "1", "", "hello"]
