@@ -241,17 +241,25 @@ def run(stack: contextlib.ExitStack) -> int:
     parser.add_argument("--workers", type=int, default=get_settings().dialogue_workers,
                         help="dialogue worker processes per replica (0: the dialogue inside `rasa run`)")
     parser.add_argument("--skip-rest", action="store_true")
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite",
+                        help="postgres: ours and stock REST each on a fresh database under TEST_POSTGRES_URL")
     args = parser.parse_args()
     levels = [int(level) for level in args.concurrency.split(",")]
     workdir = Path(tempfile.mkdtemp(prefix="webhook-bench-"))
     clock = ReplyClock().start()
+    postgres_url = os.environ.get("TEST_POSTGRES_URL")
+    if (args.replicas == 2 or args.database == "postgres") and not postgres_url:
+        print('--replicas 2 and --database postgres need TEST_POSTGRES_URL: eval "$(scripts/start-test-services.sh)"')
+        return 2
     if args.replicas == 2:
-        database_url, redis_url = os.environ.get("TEST_POSTGRES_URL"), os.environ.get("TEST_REDIS_URL")
-        if not database_url or not redis_url:
-            print('--replicas 2 needs TEST_POSTGRES_URL and TEST_REDIS_URL: eval "$(scripts/start-test-services.sh)"')
+        redis_url = os.environ.get("TEST_REDIS_URL")
+        if not redis_url:
+            print('--replicas 2 needs TEST_REDIS_URL: eval "$(scripts/start-test-services.sh)"')
             return 2
         extra = {"REDIS_URL": redis_url}
-        database_url = stack.enter_context(temporary_postgres_database(database_url))
+        database_url = stack.enter_context(temporary_postgres_database(postgres_url))
+    elif args.database == "postgres":
+        database_url, extra = stack.enter_context(temporary_postgres_database(postgres_url)), {}
     else:
         database_url, extra = f"sqlite:///{workdir / 'bench.db'}", {}
     env = service_env(database_url, clock.url, WHATSAPP_ACCESS_TOKEN=BENCH_TOKEN, **extra)
@@ -273,7 +281,9 @@ def run(stack: contextlib.ExitStack) -> int:
         for replica in replicas:
             replica.stop()
     if not args.skip_rest:
-        rest = RunningService(workdir / "rest", service_env(f"sqlite:///{workdir / 'rest.db'}", "http://127.0.0.1:9"),
+        rest_database = (stack.enter_context(temporary_postgres_database(postgres_url)) if args.database == "postgres"
+                         else f"sqlite:///{workdir / 'rest.db'}")
+        rest = RunningService(workdir / "rest", service_env(rest_database, "http://127.0.0.1:9"),
                               credentials="rest:\n").start()
         try:
             asyncio.run(bench_rest(rest.url, 10, 5))
