@@ -66,7 +66,6 @@ ALLOWED: Set[Tuple[str, str]] = {
     ("supportdesk/knowledge/prompt.py", "Answer in Brazilian Portuguese."),
     # An example of the BUSINESS_HOURS setting, in the SettingsError operators read.
     ("supportdesk/scheduling/business_hours.py", "mon-fri 09:00-18:00; sat 09:00-13:00"),
-    ("supportdesk/platform/settings.py", "mon-fri 09:00-18:00; sat 09:00-13:00"),  # and its default (issue 14)
     # A developer-facing exception message whose class is picked at run time (`cls(...)`).
     ("supportdesk/whatsapp/graph_errors.py", "HTTP {} without a Graph error body"),
     # The console simulator's made-up customer: a WhatsApp profile name (data), not our wording.

@@ -85,7 +85,7 @@ class Settings:
     attendant_idle_reminder_seconds: int = 600
 
     business_timezone: str = "UTC"
-    business_hours: str = "mon-fri 09:00-18:00; sat 09:00-13:00"  # the sample salon (data/knowledge/hours.md)
+    business_hours: str = "mon-fri 09:00-18:00"  # the contract's default; the sample salon (data/knowledge/hours.md) agrees
     scheduling_handoff: bool = False
     default_language: str = "en"
     handoff_auto_assign: str = "off"  # or `round_robin`: a waiting conversation goes to an available attendant

@@ -195,13 +195,13 @@ def test_the_sample_knowledge_the_default_setting_and_env_example_state_the_same
     default = Settings().business_hours
     weekly = parse_business_hours(default, "UTC").weekly
     assert hours_in_knowledge(KNOWLEDGE_HOURS.read_text(encoding="utf-8")) == weekly
-    assert weekly[5] == (OpeningInterval(540, 780),)  # the salon opens Saturday 9-13
+    assert weekly[5] == weekly[6] == ()  # the contract's default: closed at weekends
     env_example = (KNOWLEDGE_HOURS.parents[2] / ".env.example").read_text(encoding="utf-8")
     assert f"BUSINESS_HOURS={default}\n" in env_example
 
 
 def test_a_knowledge_file_that_disagrees_is_caught() -> None:
-    wrong = "- Monday to Friday: 9:00 to 18:00\n- Sunday: closed\n"
+    wrong = "- Monday to Friday: 9:00 to 18:00\n- Saturday: 9:00 to 13:00\n- Sunday: closed\n"
     assert hours_in_knowledge(wrong) != parse_business_hours(Settings().business_hours, "UTC").weekly
 
 
