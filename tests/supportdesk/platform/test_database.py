@@ -88,3 +88,29 @@ def test_read_then_write_transactions_from_four_threads_all_commit(database: Dat
     assert failures == []
     assert database.execute("SELECT version FROM conversations WHERE id = 'c'") == [{"version": 100}]
     assert database.execute("SELECT COUNT(*) AS n FROM handoff_requests")[0]["n"] == 100
+
+
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)  # SQLite has one connection per thread, no pool
+def test_postgres_connections_opened_for_concurrent_transactions_are_kept_for_the_next(database: Database) -> None:
+    threads = 4
+
+    def burst() -> set:
+        together = threading.Barrier(threads)
+        seen: set = set()
+
+        def work() -> None:
+            with database.transaction() as cursor:
+                cursor.execute("SELECT pg_backend_pid() AS pid")
+                seen.add(cursor.fetchall()[0]["pid"])
+                together.wait(timeout=30)  # all four hold a connection at once
+
+        workers = [threading.Thread(target=work) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        return seen
+
+    first = burst()
+    assert len(first) == threads
+    assert burst() == first  # the same four connections, none closed and reopened
