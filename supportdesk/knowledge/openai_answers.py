@@ -18,12 +18,12 @@ import openai
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion
 
+from supportdesk.platform.openai_client import openai_client
 from supportdesk.platform.settings import Settings, get_settings
 from supportdesk.whatsapp.limits import TEXT_MAX
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"  # passed explicitly so the library reads no environment
 RETRY_DELAY_SECONDS = 1.0  # one short pause before the single retry; the customer is waiting
 MAX_REASON_CHARS = 300  # the handoff reason is shown to attendants as a one-liner
 
@@ -184,12 +184,7 @@ class OpenAiAnswers:
 
     def _openai(self) -> AsyncOpenAI:
         if self._client is None:
-            self._client = AsyncOpenAI(
-                api_key=self._settings.openai_api_key,
-                base_url=self._settings.openai_base_url or DEFAULT_OPENAI_BASE_URL,
-                timeout=self._settings.openai_timeout_seconds,
-                max_retries=0,
-            )
+            self._client = openai_client(self._settings, self._settings.openai_timeout_seconds, max_retries=0)
         return self._client
 
     async def _complete(self, messages: Sequence[Mapping[str, Any]], tools: bool, max_tokens: Optional[int]) -> ChatCompletion:

