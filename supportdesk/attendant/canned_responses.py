@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional
 import yaml
 
 from supportdesk.platform.settings import PROJECT_ROOT, SUPPORTED_LANGUAGES
+from supportdesk.platform.team_files import check_team_file
 from supportdesk.whatsapp.limits import TEXT_MAX
 
 FILE_NAME = "data/canned_responses.yml"
@@ -79,13 +80,10 @@ def load_canned_responses(path: Optional[Path] = None) -> List[CannedResponse]:
 
 def main() -> int:
     """Check the file; exit 1 with the reason when it is invalid."""
-    try:
-        entries = load_canned_responses()
-    except InvalidCannedResponses as invalid:
-        print(f"{FILE_NAME}: {invalid}", file=sys.stderr)
-        return 1
-    print(f"{FILE_NAME}: {len(entries)} saved replies, each in {', '.join(SUPPORTED_LANGUAGES)}")
-    return 0
+    return check_team_file(
+        FILE_NAME, load_canned_responses, InvalidCannedResponses,
+        lambda entries: f"{len(entries)} saved replies, each in {', '.join(SUPPORTED_LANGUAGES)}",
+    )
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import yaml
 
 from supportdesk.messaging.typed_choices import comparable
 from supportdesk.platform.settings import PROJECT_ROOT
+from supportdesk.platform.team_files import check_team_file
 from supportdesk.scheduling import time_phrases as words
 
 FILE_NAME = "data/answers.yml"
@@ -111,13 +112,9 @@ def _comparable_answer(text: str) -> str:
 
 def main() -> int:
     """Check the file; exit 1 with the reason when it is invalid."""
-    try:
-        answers = load_answers()
-    except InvalidAnswers as invalid:
-        print(f"{FILE_NAME}: {invalid}", file=sys.stderr)
-        return 1
-    print(f"{FILE_NAME}: {len(answers.yes)} yes and {len(answers.no)} no answers")
-    return 0
+    return check_team_file(
+        FILE_NAME, load_answers, InvalidAnswers, lambda answers: f"{len(answers.yes)} yes and {len(answers.no)} no answers"
+    )
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import yaml
 
 from supportdesk.messaging.typed_choices import comparable
 from supportdesk.platform.settings import PROJECT_ROOT, SUPPORTED_LANGUAGES
+from supportdesk.platform.team_files import check_team_file
 from supportdesk.whatsapp.limits import LIST_ROWS_MAX, ROW_TITLE_MAX
 
 FILE_NAME = "data/services.yml"
@@ -134,13 +135,10 @@ def _check_unique(values: List[str], what: str) -> None:
 
 def main() -> int:
     """Check the file; exit 1 with the reason when it is invalid."""
-    try:
-        services = load_services()
-    except InvalidServices as invalid:
-        print(f"{FILE_NAME}: {invalid}", file=sys.stderr)
-        return 1
-    print(f"{FILE_NAME}: {len(services)} services, each titled in {', '.join(SUPPORTED_LANGUAGES)}")
-    return 0
+    return check_team_file(
+        FILE_NAME, load_services, InvalidServices,
+        lambda services: f"{len(services)} services, each titled in {', '.join(SUPPORTED_LANGUAGES)}",
+    )
 
 
 if __name__ == "__main__":
