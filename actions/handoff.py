@@ -29,7 +29,7 @@ from supportdesk.handoff.holding import (
     reopens_at,
 )
 from supportdesk.handoff.summary import summaries_enabled
-from supportdesk.messaging.conversations import load_conversation
+from supportdesk.messaging.conversations import WAITING_SLOT, load_conversation
 from supportdesk.messaging.inbox import has_written
 from supportdesk.platform.redaction import mask_phone
 from supportdesk.platform.responses import get_responses
@@ -40,7 +40,6 @@ logger = logging.getLogger(__name__)
 
 ACTION_NAME = "action_request_handoff"
 REMINDER_ACTION_NAME = "action_handoff_reminder"
-WAITING_SLOT = "handoff_waiting"  # a greeting while set gets the reminder (data/rules/handoff.yml)
 # The reason attendants read, by the intent that started the handoff (responses in domain/handoff.yml).
 REASON_RESPONSES_BY_INTENT = {
     "request_human": "utter_handoff_reason_request_human",
@@ -83,8 +82,10 @@ class ActionHandoffReminder(Action):
         database = get_runtime().database
         conversation = await database.run(load_conversation, database, tracker.sender_id)
         if conversation is None or conversation.status != "waiting":
+            # Claimed or released since this turn began: greet; the next turn's catch-up clears the slot
+            # (clearing it here would leave the rule that ran without its condition, and no listen after it).
             dispatcher.utter_message(response="utter_greet")
-            return [SlotSet(WAITING_SLOT, False)]
+            return []
         await asyncio.to_thread(get_responses)  # the first use loads the domain: not on the event loop
         say_reminder(dispatcher, tracker, self._settings or get_settings(), self._clock())
         return []

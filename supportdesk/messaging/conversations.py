@@ -10,6 +10,7 @@ from supportdesk.platform.database import Database
 from supportdesk.platform.timestamps import iso_time
 
 CUSTOMER_SERVICE_WINDOW_SECONDS = 24 * 60 * 60
+WAITING_SLOT = "handoff_waiting"  # the Rasa slot that mirrors `status == "waiting"` (a greeting gets the reminder)
 SILENT_STATUSES = ("human",)  # the assistant sends nothing while a person has the customer; `waiting` keeps answering
 
 

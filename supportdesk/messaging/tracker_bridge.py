@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed, Event, SlotSet
 
-from supportdesk.messaging.conversations import COLUMNS, conversation_from_row, load_conversation
+from supportdesk.messaging.conversations import COLUMNS, WAITING_SLOT, conversation_from_row, load_conversation
 from supportdesk.messaging.outbox import message_id_of
 from supportdesk.platform.database import Database
 
@@ -87,15 +87,21 @@ def resume() -> List[Event]:
 
 
 def catch_up_events(
-    tracker: Any, rows: Sequence[Mapping[str, Any]], silent: bool, language: Optional[str] = None
+    tracker: Any,
+    rows: Sequence[Mapping[str, Any]],
+    silent: bool,
+    language: Optional[str] = None,
+    waiting: Optional[bool] = None,
 ) -> List[Event]:
-    """What the tracker lacks: the customer's language, the rows it has not recorded, then the pause or resume."""
+    """What the tracker lacks: language, whether a person is awaited, unrecorded rows, then the pause or resume."""
     known = {
         (event.metadata or {}).get(MESSAGE_ID_KEY) for event in tracker.events if isinstance(event, BotUttered)
     } if rows else set()
     events: List[Event] = []
     if language and tracker.get_slot(LANGUAGE_SLOT) != language:
         events.append(SlotSet(LANGUAGE_SLOT, language))
+    if waiting is not None and bool(tracker.get_slot(WAITING_SLOT)) != waiting:
+        events.append(SlotSet(WAITING_SLOT, waiting))
     events.extend(utterance_for(row) for row in rows if message_id_of(int(row["id"])) not in known)
     if silent and not tracker.is_paused():
         events.append(ConversationPaused())
@@ -110,9 +116,10 @@ async def bring_up_to_date(agent: Any, database: Database, conversation_id: str)
     conversation = await database.run(load_conversation, database, conversation_id)
     silent = conversation is not None and conversation.bot_is_silent
     language = conversation.language if conversation is not None else None
+    waiting = conversation.status == "waiting" if conversation is not None else None
     async with agent.lock_store.lock(conversation_id):
         tracker = await agent.processor.fetch_tracker_with_initial_session(conversation_id)
-        events = catch_up_events(tracker, rows, silent, language)
+        events = catch_up_events(tracker, rows, silent, language, waiting)
         for event in events:
             tracker.update(event)
         if events:
@@ -121,8 +128,10 @@ async def bring_up_to_date(agent: Any, database: Database, conversation_id: str)
     return len(events)
 
 
-def _catch_up_inputs(database: Database, conversation_id: str) -> Tuple[List[Dict[str, Any]], bool, Optional[str]]:
-    """The rows the tracker lacks, whether the assistant is silent, and the language, in one read."""
+def _catch_up_inputs(
+    database: Database, conversation_id: str
+) -> Tuple[List[Dict[str, Any]], bool, Optional[str], Optional[bool]]:
+    """The rows the tracker lacks, whether the assistant is silent, the language and whether the customer waits."""
     with database.transaction(immediate=False) as cursor:
         rows = cursor.execute(
             "SELECT id, origin, attendant_id, response_name, message, preview, created_at FROM outbox_messages "
@@ -131,8 +140,9 @@ def _catch_up_inputs(database: Database, conversation_id: str) -> Tuple[List[Dic
         ).fetchall()
         found = cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
     conversation = conversation_from_row(found) if found is not None else None
-    silent = conversation is not None and conversation.bot_is_silent
-    return rows, silent, conversation.language if conversation is not None else None
+    if conversation is None:
+        return rows, False, None, None
+    return rows, conversation.bot_is_silent, conversation.language, conversation.status == "waiting"
 
 
 async def take_turn(agent: Any, database: Database, message: Any) -> None:
@@ -143,13 +153,13 @@ async def take_turn(agent: Any, database: Database, message: Any) -> None:
     starts with the pause state and the language the database holds.
     """
     conversation_id = message.sender_id
-    rows, silent, language = await database.run(_catch_up_inputs, database, conversation_id)
+    rows, silent, language, waiting = await database.run(_catch_up_inputs, database, conversation_id)
     processor = agent.processor
     async with agent.lock_store.lock(conversation_id):
         tracker = await processor.fetch_tracker_and_update_session(
             conversation_id, message.output_channel, message.metadata
         )
-        for event in catch_up_events(tracker, rows, silent, language):
+        for event in catch_up_events(tracker, rows, silent, language, waiting):
             tracker.update(event)
         await processor._handle_message_with_tracker(message, tracker)
         tracker = await processor.run_action_extract_slots(message.output_channel, tracker)

@@ -84,7 +84,7 @@ async def test_request_carries_knowledge_name_time_and_customer_bot_and_attendan
     assert system["role"] == "system"
     assert "The customer's WhatsApp name: Ana" in system["content"]
     assert "Current date and time at the salon: Monday 13 May 2024, 11:05" in system["content"]
-    assert "Saturday: 9:00 to 13:00" in system["content"]
+    assert "Monday to Friday: 9:00 to 18:00" in system["content"]
     assert "Fringe trim: £8" in system["content"]
     assert history == [
         {"role": "user", "content": "hello"},

@@ -31,7 +31,7 @@ DEFAULT_TRANSCRIPT = "Hello, I would like to know your opening hours."
 # What OpenAI's transcription endpoint accepts, by file name extension.
 TRANSCRIPTION_FORMATS = ("flac", "m4a", "mp3", "mp4", "mpeg", "mpga", "oga", "ogg", "wav", "webm")
 FAKE_API_KEY = "sk-fake-test-key-0123456789abcdef"
-DEFAULT_ANSWER = "Studio Lumen is open Monday to Friday 9:00-18:00 and Saturday 9:00-13:00."
+DEFAULT_ANSWER = "Studio Lumen is open Monday to Friday 9:00-18:00."
 DEFAULT_USAGE = {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150}
 
 _ids = itertools.count(1)

@@ -128,3 +128,19 @@ def test_history_shows_pending_rows_after_the_tracker_without_duplicates(databas
         "timestamp": "2030-03-17T17:46:40.000Z", "attendant_id": "ana",
     }
     assert json.loads(rows[0]["message"])["text"]["body"] == "On my way"
+
+
+async def test_the_waiting_slot_follows_the_database_so_a_released_customer_is_greeted_normally(database):
+    agent = _Agent()
+    agent.tracker_store = InMemoryTrackerStore(Domain.from_dict(
+        {"slots": {"handoff_waiting": {"type": "bool", "initial_value": False, "mappings": [{"type": "custom"}]}}}
+    ))
+    agent.processor = _Processor(agent.tracker_store)
+    handoff.request_handoff(database, CUSTOMER, "asked for a person", TIMEOUTS, 1_900_000_000.0)
+    await tracker_bridge.bring_up_to_date(agent, database, CUSTOMER)
+    assert (await _tracker(agent)).get_slot("handoff_waiting") is True
+
+    database.execute("UPDATE conversations SET status = 'bot' WHERE id = ?", (CUSTOMER,))  # released, or gave up
+    await tracker_bridge.bring_up_to_date(agent, database, CUSTOMER)
+    assert (await _tracker(agent)).get_slot("handoff_waiting") is False
+    assert await tracker_bridge.bring_up_to_date(agent, database, CUSTOMER) == 0  # nothing more to write
