@@ -27,6 +27,8 @@ SELECT 'CREATE ROLE supportdesk LOGIN PASSWORD ''supportdesk'' CREATEDB'
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'supportdesk')\gexec
 SELECT 'CREATE DATABASE supportdesk_test OWNER supportdesk'
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'supportdesk_test')\gexec
+-- Tests drop their databases WITH (FORCE); an autovacuum worker in one (role 0) can only be ended with this.
+GRANT pg_signal_backend TO supportdesk;
 SQL
 
 # Redis: its own user, loopback only, no persistence needed for tests.

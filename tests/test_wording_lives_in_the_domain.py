@@ -46,6 +46,7 @@ _DEVELOPER_KEYS = {"description", "summary"}  # API and model tool descriptions
 _DEVELOPER_CALLS = {
     "_require",  # guards that raise with a developer-facing message
     "print",  # command-line output for operators (`make token`)
+    "check_team_file",  # what `make validate` prints about a team's YAML file
 }
 _REGEX_FUNCTIONS = {"compile", "search", "match", "fullmatch", "sub", "subn", "split", "findall", "finditer"}
 
