@@ -80,7 +80,7 @@ def test_my_customer_is_pinned_counted_and_heard(lea, console_service):
 
     inbox.open_conversation(mine, "Mara Mine")
     inbox.wait(lambda d: unread(inbox, mine) == "", "the unread count gone once opened")
-    assert ("customer", "are you there? (2)") in inbox.history()
+    inbox.wait(lambda d: ("customer", "are you there? (2)") in inbox.history(), "the second message in the history")
     inbox.css("#resolve").click()
     alert = inbox.focus().switch_to.alert
     assert alert.text == "The customer's last message has no answer yet. Resolve anyway?"

@@ -32,8 +32,8 @@ def test_customer_reaches_a_person_and_goes_back_to_the_bot(simulator, inbox):
     save_screenshot(inbox.focus(), "inbox-queue.png")
 
     inbox.open_conversation(customer, "Kerry Fisher")
-    assert ("customer", "I want to talk to a person") in inbox.history()
-    assert any(sender == "bot" and GREETING in text for sender, text in inbox.history())
+    inbox.wait(lambda d: ("customer", "I want to talk to a person") in inbox.history(), "the request in the history")
+    inbox.wait(lambda d: any(sender == "bot" and GREETING in text for sender, text in inbox.history()), "the greeting")
     inbox.claim()
     reply = "Hi Kerry, this is Ana from the team. How can I help?"
     inbox.reply(reply)

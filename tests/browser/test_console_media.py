@@ -100,8 +100,9 @@ def test_the_holder_attaches_a_photo_and_an_audio_file_and_the_customer_sees_the
     inbox.wait(lambda d: ready(inbox, media_of(inbox, "attendant", "image"), IMAGE_READY), "the sent photo in the history")
     inbox.css("#attach-file").send_keys(str(mp3(tmp_path / "instructions.mp3")))
     inbox.wait(lambda d: ready(inbox, media_of(inbox, "attendant", "audio"), PLAYER_READY), "the sent audio in the history")
-    assert ("attendant", "Here is the label to print") in inbox.history()
-    assert inbox.css("#reply-text").get_attribute("value") == ""
+    # The history re-renders as the stream reports the sends: read it inside a wait, which looks again on a stale element.
+    inbox.wait(lambda d: ("attendant", "Here is the label to print") in inbox.history(), "the caption in the history")
+    inbox.wait(lambda d: inbox.css("#reply-text").get_attribute("value") == "", "the reply box emptied")
     inbox.dismiss_toast()
     save_screenshot(inbox.focus(), "inbox-attendant-media.png", readme_name="console-media.png")
 
