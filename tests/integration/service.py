@@ -14,7 +14,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, Iterator, Optional
+from typing import Dict, Iterator, List, Optional
 
 import requests
 
@@ -222,6 +222,23 @@ def wait_settled(database_url: str, timeout: float = 60.0) -> None:
         if time.time() > deadline:
             raise AssertionError(f"work still pending after {timeout} s")
         time.sleep(0.1)
+
+
+def wait_for_turn(service: RunningService, wamid: str, timeout: float = 30.0) -> List[str]:
+    """Wait until the turn of `wamid` is finished; the states of the replies it queued (none when silent)."""
+    from supportdesk.platform.database import Database
+
+    database = Database(service.env["DATABASE_URL"])
+    try:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if database.execute("SELECT 1 FROM inbox_messages WHERE wamid = ? AND state <> 'pending'", (wamid,)):
+                rows = database.execute("SELECT state FROM outbox_messages WHERE answers_wamid = ? ORDER BY seq", (wamid,))
+                return [row["state"] for row in rows]
+            time.sleep(0.1)
+        raise AssertionError(f"the turn of {wamid} did not finish in {timeout} s")
+    finally:
+        database.close()
 
 
 def attendant_token(sub: str, role: str = "attendant") -> str:

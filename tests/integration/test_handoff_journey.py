@@ -19,7 +19,7 @@ import requests
 from supportdesk.platform.database import Database
 from tests.fakes.fake_fcm import FakeFcm
 from tests.fakes.fake_graph_api import FAKE_ACCESS_TOKEN, FakeGraphApi
-from tests.integration.service import RunningService, attendant_token, service_env, text_delivery
+from tests.integration.service import RunningService, attendant_token, service_env, text_delivery, wait_for_turn
 
 CUSTOMER = "16315551181"
 ANA, BRUNO = attendant_token("ana"), attendant_token("bruno")
@@ -74,21 +74,6 @@ def wait_for_text(graph: FakeGraphApi, fragment: str, timeout: float = 30.0) -> 
         time.sleep(0.1)
     raise AssertionError(f"no reply containing {fragment!r}; sent: {texts_sent(graph)}")
 
-
-def wait_for_turn(service: RunningService, wamid: str, timeout: float = 30.0) -> List[str]:
-    """Wait until the turn of `wamid` is finished; the states of the replies it queued (none when silent)."""
-    database = Database(service.env["DATABASE_URL"])
-    try:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            done = database.execute("SELECT state FROM inbox_messages WHERE wamid = ? AND state <> 'pending'", (wamid,))
-            if done:
-                rows = database.execute("SELECT state FROM outbox_messages WHERE answers_wamid = ? ORDER BY seq", (wamid,))
-                return [row["state"] for row in rows]
-            time.sleep(0.1)
-        raise AssertionError(f"the turn of {wamid} did not finish in {timeout} s")
-    finally:
-        database.close()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

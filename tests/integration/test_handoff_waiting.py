@@ -13,10 +13,9 @@ from typing import List
 
 import pytest
 
-from supportdesk.platform.database import Database
 from tests.fakes.fake_graph_api import FAKE_ACCESS_TOKEN, FakeGraphApi
 from tests.fixture_files import fixture_bytes
-from tests.integration.service import RunningService, attendant_token, service_env, text_delivery
+from tests.integration.service import RunningService, attendant_token, service_env, text_delivery, wait_for_turn
 
 ANA = attendant_token("ana")
 ENGLISH_CUSTOMER = "16315551191"
@@ -44,20 +43,6 @@ def wait_for_texts(graph: FakeGraphApi, customer: str, count: int, timeout: floa
         time.sleep(0.1)
     raise AssertionError(f"expected {count} texts to {customer}; got {texts_to(graph, customer)}")
 
-
-def wait_for_turn(service: RunningService, wamid: str, timeout: float = 30.0) -> List[str]:
-    """The states of the replies the turn of `wamid` queued, once it is finished."""
-    database = Database(service.env["DATABASE_URL"])
-    try:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if database.execute("SELECT 1 FROM inbox_messages WHERE wamid = ? AND state <> 'pending'", (wamid,)):
-                rows = database.execute("SELECT state FROM outbox_messages WHERE answers_wamid = ? ORDER BY seq", (wamid,))
-                return [row["state"] for row in rows]
-            time.sleep(0.1)
-        raise AssertionError(f"the turn of {wamid} did not finish in {timeout} s")
-    finally:
-        database.close()
 
 
 @pytest.fixture(scope="module")
