@@ -167,6 +167,7 @@ class WhatsAppInput(InputChannel):
         return webhook
 
     async def _receive(self, request: Request) -> HTTPResponse:
+        started = time.perf_counter()
         try:
             body = await read_body(request, MAX_BODY_BYTES)
         except BodyTooLarge as refused:
@@ -185,12 +186,13 @@ class WhatsAppInput(InputChannel):
         except MalformedPayload as error:
             logger.warning("whatsapp.delivery.rejected", extra={"reason": "malformed", "detail": str(error)})
             return error_response(400, "malformed_payload", str(error))
-        return await self._store(self._for_our_number(delivery), received_at)
+        return await self._store(self._for_our_number(delivery), received_at, started)
 
     def _batcher(self, runtime: Runtime) -> DeliveryBatcher:
         """The group commit of this server's loop, on the runtime's database."""
         if self._deliveries is None or self._deliveries_database is not runtime.database:
-            self._deliveries, self._deliveries_database = DeliveryBatcher(runtime.database), runtime.database
+            batcher = DeliveryBatcher(runtime.database, runtime.wake_worker)  # one wake-up per commit
+            self._deliveries, self._deliveries_database = batcher, runtime.database
         return self._deliveries
 
     def _for_our_number(self, delivery: WebhookDelivery) -> WebhookDelivery:
@@ -203,7 +205,7 @@ class WhatsAppInput(InputChannel):
             logger.info("whatsapp.delivery.other_number", extra={"ignored": len(delivery.messages) - len(kept)})
         return dataclasses.replace(delivery, messages=kept)
 
-    async def _store(self, delivery: WebhookDelivery, received_at: float) -> HTTPResponse:
+    async def _store(self, delivery: WebhookDelivery, received_at: float, started: float) -> HTTPResponse:
         if self._stopping:
             return error_response(503, "shutting_down", "This replica is stopping; retry.")
         try:
@@ -217,8 +219,6 @@ class WhatsAppInput(InputChannel):
             return error_response(503, "storage_unavailable", "Could not store the delivery; retry later.")
         for error in delivery.errors:
             logger.warning("whatsapp.webhook.error", extra={"code": error.code, "title": error.title})
-        if stored.new_wamids:
-            runtime.wake_worker()
         logger.info(
             "whatsapp.delivery.accepted",
             extra={
@@ -227,6 +227,7 @@ class WhatsAppInput(InputChannel):
                 "statuses": stored.statuses,
                 "ignored_fields": ",".join(delivery.ignored_fields),
                 "customers": ",".join(sorted({mask_phone(m.customer_id) for m in delivery.messages})),
+                "ack_ms": round((time.perf_counter() - started) * 1000, 1),
             },
         )
         return response.json({"status": "received", "new": len(stored.new_wamids), "duplicates": stored.duplicates})

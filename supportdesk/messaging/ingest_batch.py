@@ -4,14 +4,15 @@ Each delivery must be committed before its 200, and writes to one database seria
 one writer; on PostgreSQL each commit waits for its WAL flush). Under load the acknowledgement
 was the queue of those commits: at 50 concurrent senders, 50 transactions one after the other.
 Here the deliveries that arrive while a transaction is being written wait for the next one, so
-one commit answers them all. A failed batch is retried one delivery at a time, so one bad
+one commit answers them all, and the dialogue workers are woken once per commit that stored a new
+message (on PostgreSQL a wake-up is a `NOTIFY` round trip). A failed batch is retried one delivery at a time, so one bad
 delivery never fails the others; a database outage fails each (503, Meta retries).
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from supportdesk.messaging import inbox
 from supportdesk.platform.database import Database
@@ -25,8 +26,9 @@ _Pending = Tuple[WebhookDelivery, float, "asyncio.Future[inbox.StoredDelivery]"]
 class DeliveryBatcher:
     """Stores deliveries for the callers on one event loop, one transaction per batch."""
 
-    def __init__(self, database: Database, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, database: Database, on_new_messages: Callable[[], None], max_batch: int = MAX_BATCH) -> None:
         self._database = database
+        self._on_new_messages = on_new_messages
         self._max_batch = max_batch
         self._pending: List[_Pending] = []
         self._writer: Optional[asyncio.Task] = None
@@ -52,6 +54,7 @@ class DeliveryBatcher:
                 else:
                     await self._write_each(batch)
                 continue
+            self._wake_if_new(stored)
             for (_, _, future), result in zip(batch, stored):
                 if not future.done():
                     future.set_result(result)
@@ -64,8 +67,13 @@ class DeliveryBatcher:
             except Exception as error:
                 _fail(future, error)
                 continue
+            self._wake_if_new([result])
             if not future.done():
                 future.set_result(result)
+
+    def _wake_if_new(self, stored: Sequence[inbox.StoredDelivery]) -> None:
+        if any(result.new_wamids for result in stored):
+            self._on_new_messages()
 
 
 def _fail(future: asyncio.Future, error: Exception) -> None:

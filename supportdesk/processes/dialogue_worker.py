@@ -29,6 +29,11 @@ from supportdesk.runtime import get_runtime
 
 logger = logging.getLogger("supportdesk.processes.dialogue_worker")  # not `__main__` under `python -m`
 
+# A turn is throughput work, a webhook's 200 is latency work: where workers and the web process share cores
+# (`make run`), the scheduler runs the web process first and the workers take every cycle it leaves
+# (README Performance). In a container of its own a worker is alone and this changes nothing.
+WORKER_NICENESS = 10
+
 
 async def load_agent(model: str, endpoints_file: str) -> object:
     """Rasa's Agent with the model and the stores of `endpoints_file` (as `rasa run` builds it)."""
@@ -69,6 +74,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--model", default="models/current.tar.gz")
     parser.add_argument("--endpoints", default="endpoints.yml")
     args = parser.parse_args(argv)
+    os.nice(WORKER_NICENESS)
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     asyncio.run(serve(args.model, args.endpoints))

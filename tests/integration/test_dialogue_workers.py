@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
+from supportdesk.processes.dialogue_worker import WORKER_NICENESS
 from tests.fakes.fake_graph_api import FAKE_ACCESS_TOKEN, FakeGraphApi
 from tests.integration.service import RunningService, attendant_token, service_env, text_delivery, wait_settled
 
@@ -55,6 +57,15 @@ def test_the_web_process_loads_no_model_and_the_workers_do(split):
     ready = requests.get(f"{service.url}/webhooks/health/ready", timeout=5)
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"model": True, "database": True, "accepting": True}
+
+
+def test_the_workers_yield_the_cpu_to_the_web_process(split):
+    """Acknowledging webhooks comes first on shared cores: the workers run at a lower priority."""
+    service, _ = split
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    assert os.getpriority(os.PRIO_PROCESS, pid_of(service, "web")) == ours
+    for worker in ("worker1", "worker2"):
+        assert os.getpriority(os.PRIO_PROCESS, pid_of(service, worker)) == min(19, ours + WORKER_NICENESS)
 
 
 def test_every_customer_gets_one_answer_and_both_workers_take_turns(split):

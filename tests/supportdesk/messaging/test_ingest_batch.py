@@ -33,14 +33,17 @@ def delivery(index: int):
 
 
 async def test_concurrent_deliveries_are_stored_with_fewer_commits_and_each_gets_its_result(database):
-    batcher = DeliveryBatcher(database)
+    wake_ups = []
+    batcher = DeliveryBatcher(database, lambda: wake_ups.append(transactions.count))
     transactions = CountingTransactions(database)
     results = await asyncio.gather(*(batcher.store(delivery(index), 1_900_000_000.0) for index in range(20)))
 
     assert [result.new_wamids for result in results] == [[f"wamid.batch.{index}"] for index in range(20)]
     assert transactions.count < 20
+    assert wake_ups == list(range(1, transactions.count + 1))  # the workers are woken once per commit, after it
     again = await batcher.store(delivery(3), 1_900_000_001.0)
     assert (again.new_wamids, again.duplicates) == ([], 1)
+    assert len(wake_ups) == transactions.count - 1  # a duplicate wakes nobody
     rows = database.execute("SELECT COUNT(*) AS n FROM inbox_messages WHERE state = 'pending'")
     assert rows[0]["n"] == 20
 
@@ -54,7 +57,8 @@ async def test_a_delivery_that_cannot_be_stored_fails_alone(database, monkeypatc
         return store(cursor, stored, now)
 
     monkeypatch.setattr(inbox, "_store", refuse_one)
-    batcher = DeliveryBatcher(database)
+    wake_ups = []
+    batcher = DeliveryBatcher(database, lambda: wake_ups.append(1))
     results = await asyncio.gather(*(batcher.store(delivery(index), 1_900_000_000.0) for index in range(5)),
                                    return_exceptions=True)
 
@@ -63,3 +67,4 @@ async def test_a_delivery_that_cannot_be_stored_fails_alone(database, monkeypatc
         raise results[2]
     rows = database.execute("SELECT wamid FROM inbox_messages ORDER BY wamid")
     assert [row["wamid"] for row in rows] == ["wamid.batch.0", "wamid.batch.1", "wamid.batch.3", "wamid.batch.4"]
+    assert len(wake_ups) == 4  # the batch failed; each delivery stored alone after it wakes the workers

@@ -1,10 +1,13 @@
 """The connection layer and migrations behave the same on SQLite and PostgreSQL."""
 
+import sqlite3
 import threading
+from pathlib import Path
 
 import pytest
 
-from supportdesk.platform.database import Database, DatabaseUnavailable
+from supportdesk.platform import database as database_module
+from supportdesk.platform.database import SQLITE_BUSY_TIMEOUT_MS, Database, DatabaseUnavailable, _begin_immediate
 from supportdesk.platform.schema import latest_version, migrate
 
 
@@ -114,3 +117,43 @@ def test_postgres_connections_opened_for_concurrent_transactions_are_kept_for_th
     first = burst()
     assert len(first) == threads
     assert burst() == first  # the same four connections, none closed and reopened
+
+
+def _lock_holder(path: str) -> sqlite3.Connection:
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def test_a_sqlite_writer_retries_the_write_lock_at_most_a_millisecond_apart(tmp_path: Path) -> None:
+    """SQLite's own busy handler sleeps 1, 2, 5, 10 ms... between tries; ours retries at most 1 ms apart
+    and then restores the connection's busy timeout for every other statement."""
+    path = str(tmp_path / "lock.db")
+    sqlite3.connect(path).execute("PRAGMA journal_mode=WAL").close()
+    holder = _lock_holder(path)
+    waiter = sqlite3.connect(path, isolation_level=None)
+    pauses: list = []
+
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 6:
+            holder.execute("COMMIT")  # the other writer finishes while we wait
+
+    _begin_immediate(waiter, sleep)
+    assert waiter.in_transaction
+    assert pauses == [0.0001, 0.0002, 0.0004, 0.0008, 0.001, 0.001]
+    assert waiter.execute("PRAGMA busy_timeout").fetchone()[0] == SQLITE_BUSY_TIMEOUT_MS
+    waiter.execute("COMMIT")
+
+
+def test_a_sqlite_writer_gives_up_at_the_busy_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = str(tmp_path / "lock.db")
+    database = Database(f"sqlite:///{path}")
+    database.execute("CREATE TABLE t (x INTEGER)")
+    holder = _lock_holder(path)
+    monkeypatch.setattr(database_module, "SQLITE_BUSY_TIMEOUT_MS", 30)
+    with pytest.raises(DatabaseUnavailable):  # what callers answer 503 to, as with SQLite's busy handler
+        database.execute("INSERT INTO t VALUES (1)")
+    holder.execute("COMMIT")
+    database.execute("INSERT INTO t VALUES (1)")  # the connection is usable again
+    assert database.execute("SELECT COUNT(*) AS n FROM t") == [{"n": 1}]
