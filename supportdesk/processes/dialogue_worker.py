@@ -25,6 +25,7 @@ from supportdesk.messaging.inbox_worker import InboxWorker
 from supportdesk.platform.settings import get_settings
 from supportdesk.platform.structured_logging import configure_logging
 from supportdesk.processes.dialogue import WORKER_CONVERSATIONS, turn_processor
+from supportdesk.processes.startup_heap import freeze_startup_heap
 from supportdesk.runtime import get_runtime
 
 logger = logging.getLogger("supportdesk.processes.dialogue_worker")  # not `__main__` under `python -m`
@@ -50,6 +51,7 @@ async def serve(model: str, endpoints_file: str) -> None:
     """Run turns until SIGTERM/SIGINT."""
     runtime = get_runtime()
     runtime.bind_agent(await load_agent(model, endpoints_file))
+    freeze_startup_heap()  # the model and the domain are never collected; full passes skip them
     owner = f"{socket.gethostname()}-dialogue-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     processor = turn_processor(runtime, runtime.graph, runtime.wake_sender)
     worker = InboxWorker(runtime.database, processor.process, owner, max_conversations=WORKER_CONVERSATIONS)
