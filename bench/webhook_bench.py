@@ -1,12 +1,17 @@
 """Webhook benchmark: our WhatsApp channel against stock Rasa's REST channel, same model, same run.
 
     .venv/bin/python bench/webhook_bench.py [--messages 200] [--concurrency 1,20,50] [--replicas 1] [--workers N]
+                                            [--conversations 50 --turns 4]
 
 For each concurrency it sends `--messages` signed webhooks (one per new customer, saying
-"hello", answered by a rule) and measures the webhook's acknowledgement latency and the
-end-to-end time until the reply reaches a local fake Graph API; then the same messages
-through stock Rasa's REST channel (`rest:` credentials), whose answer is the reply. Prints a
-table; a benchmark, never a test. With `--replicas 2` (needs TEST_POSTGRES_URL and
+"hello", answered by a rule) as fast as `concurrency` requests in flight allow, and measures the
+webhook's acknowledgement latency and the end-to-end time until the reply reaches a local fake
+Graph API. Then `--conversations` customers each write `--turns` messages, each one after the
+answer to the previous (as people on WhatsApp do, and as stock REST's clients must): the
+acknowledgements while every dialogue worker is busy. Then the same client against an endpoint
+that answers 200 and does nothing (`bench/empty_endpoint.py`): the latency of the load generator,
+loopback HTTP and Sanic alone. Last, the same messages through stock Rasa's REST channel (`rest:`
+credentials), whose answer is the reply. Prints a table; a benchmark, never a test. With `--replicas 2` (needs TEST_POSTGRES_URL and
 TEST_REDIS_URL, e.g. from scripts/start-test-services.sh) webhooks alternate between two
 replicas sharing PostgreSQL and Redis. `--workers N` runs ours as `make run` does: the web process
 (no model) and N dialogue worker processes (default: DIALOGUE_WORKERS, one per core); `--workers 0`
@@ -21,20 +26,22 @@ import asyncio
 import contextlib
 import json
 import os
+import socket
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import AsyncIterator, Dict, Iterator, List, Optional, Tuple
 
-import aiohttp
 from aiohttp import web
 
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
+from bench.load_client import KeepAliveClient  # noqa: E402
 from supportdesk.platform.settings import get_settings  # noqa: E402
 from supportdesk.whatsapp.signature import sign  # noqa: E402
 from tests.fixture_files import APP_SECRET  # noqa: E402
@@ -54,6 +61,9 @@ class ReplyClock:
 
     def __init__(self) -> None:
         self.first_reply: Dict[str, float] = {}
+        self.replies: Dict[str, List[float]] = {}
+        self._waiters: Dict[str, List[Tuple[int, asyncio.AbstractEventLoop, asyncio.Future]]] = {}
+        self._lock = threading.Lock()
         self.port = free_port()
         self._ids = 0
         self._loop: Optional[asyncio.AbstractEventLoop] = None
@@ -67,12 +77,33 @@ class ReplyClock:
         body = await request.json()
         if body.get("status") == "read":
             return web.json_response({"success": True})
-        self.first_reply.setdefault(body["to"], time.perf_counter())
+        arrived = time.perf_counter()
+        self.first_reply.setdefault(body["to"], arrived)
+        with self._lock:
+            self.replies.setdefault(body["to"], []).append(arrived)
+            count = len(self.replies[body["to"]])
+            waiting = self._waiters.get(body["to"], [])
+            due = [waiter for waiter in waiting if waiter[0] <= count]
+            self._waiters[body["to"]] = [waiter for waiter in waiting if waiter[0] > count]
+        for _, loop, future in due:
+            loop.call_soon_threadsafe(_resolve, future)
         self._ids += 1
         return web.json_response(
             {"messaging_product": "whatsapp", "contacts": [{"input": body["to"], "wa_id": body["to"]}],
              "messages": [{"id": f"wamid.BENCH{self._ids}"}]}
         )
+
+    async def reply_number(self, customer: str, count: int) -> float:
+        """Wait (on the caller's loop) until `customer` got `count` replies; when the last of them arrived."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        with self._lock:
+            if len(self.replies.get(customer, [])) < count:
+                self._waiters.setdefault(customer, []).append((count, loop, future))
+            else:
+                future.set_result(None)
+        await future
+        return self.replies[customer][count - 1]
 
     def start(self) -> ReplyClock:
         def serve() -> None:
@@ -90,6 +121,11 @@ class ReplyClock:
         return self
 
 
+def _resolve(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 def percentile(values: List[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
@@ -105,26 +141,57 @@ async def _run_bounded(concurrency: int, jobs: List, worker) -> List:
     return await asyncio.gather(*(one(job) for job in jobs))
 
 
+WEBHOOK = "/webhooks/whatsapp/webhook"
+Signed = Tuple[bytes, Dict[str, str]]
+
+
+def signed_hello(customer: str, wamid: str) -> Signed:
+    """A customer's "hello" webhook and its headers, built before the clock starts."""
+    body = text_delivery(customer, wamid, "hello")
+    return body, {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, APP_SECRET)}
+
+
+@contextlib.asynccontextmanager
+async def webhook_clients(urls: List[str], size: int) -> AsyncIterator[List[KeepAliveClient]]:
+    """A client per replica with `size` connections, opened before measuring by an unsigned POST (401, nothing stored)."""
+    clients = [KeepAliveClient(url, size) for url in urls]
+    try:
+        for client in clients:
+            await client.warm_up(WEBHOOK, b"{}", {"Content-Type": "application/json"})
+        yield clients
+    finally:
+        for client in clients:
+            await client.close()
+
+
+def ack_stats(acks: List[float], replied: List[float], throughput: float, lost: int, non_200: int) -> Dict[str, float]:
+    """One table row: acknowledgement and end-to-end percentiles (ms), replies per second, losses."""
+    nan = float("nan")
+    return {
+        "ack_p50": percentile(acks, 0.50), "ack_p95": percentile(acks, 0.95), "ack_p99": percentile(acks, 0.99),
+        "e2e_p50": percentile(replied, 0.5) * 1000 if replied else nan,
+        "e2e_p95": percentile(replied, 0.95) * 1000 if replied else nan,
+        "throughput": throughput, "lost": lost, "non_200": non_200,
+    }
+
+
 async def bench_whatsapp(urls: List[str], clock: ReplyClock, messages: int, concurrency: int) -> Dict[str, float]:
+    """`messages` new customers saying hello, `concurrency` webhooks in flight."""
     run_id = uuid.uuid4().hex[:6]
     prefix = int(run_id, 16) % 10_000
     customers = [f"99{prefix:04d}{index:06d}" for index in range(messages)]
+    requests = [signed_hello(customer, f"wamid.bench.{run_id}.{index}") for index, customer in enumerate(customers)]
     posted: Dict[str, float] = {}
     acks: List[float] = []
-    statuses: Dict[int, int] = {}
-    async with aiohttp.ClientSession() as session:
+    non_200 = 0
+    async with webhook_clients(urls, concurrency) as clients:
 
-        async def post(index: int):
-            customer = customers[index]
-            body = text_delivery(customer, f"wamid.bench.{run_id}.{index}", "hello")
-            headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, APP_SECRET)}
-            url = urls[index % len(urls)] + "/webhooks/whatsapp/webhook"
-            started = time.perf_counter()
-            posted[customer] = started
-            async with session.post(url, data=body, headers=headers) as response:
-                await response.read()
-                acks.append((time.perf_counter() - started) * 1000)
-                statuses[response.status] = statuses.get(response.status, 0) + 1
+        async def post(index: int) -> None:
+            nonlocal non_200
+            posted[customers[index]] = time.perf_counter()
+            response = await clients[index % len(clients)].post(WEBHOOK, *requests[index])
+            acks.append(response.seconds * 1000)
+            non_200 += response.status != 200
 
         first = time.perf_counter()
         await _run_bounded(concurrency, list(range(messages)), post)
@@ -133,38 +200,97 @@ async def bench_whatsapp(urls: List[str], clock: ReplyClock, messages: int, conc
             await asyncio.sleep(0.05)
     replied = [clock.first_reply[c] - posted[c] for c in customers if c in clock.first_reply]
     last = max(clock.first_reply.get(c, first) for c in customers)
-    return {
-        "ack_p50": percentile(acks, 0.50), "ack_p95": percentile(acks, 0.95), "ack_p99": percentile(acks, 0.99),
-        "e2e_p50": percentile(replied, 0.5) * 1000 if replied else float("nan"),
-        "e2e_p95": percentile(replied, 0.95) * 1000 if replied else float("nan"),
-        "throughput": len(replied) / (last - first) if replied else 0.0,
-        "lost": messages - len(replied), "non_200": sum(n for s, n in statuses.items() if s != 200),
-    }
+    return ack_stats(acks, replied, len(replied) / (last - first) if replied else 0.0, messages - len(replied), non_200)
+
+
+async def bench_conversations(urls: List[str], clock: ReplyClock, customers: int, turns: int) -> Dict[str, float]:
+    """`customers` people each writing `turns` messages, each after the answer to the previous one.
+
+    They start within one second (customer i at i/customers s), as people do, not in one instant.
+    """
+    run_id = uuid.uuid4().hex[:6]
+    prefix = int(run_id, 16) % 10_000
+    acks: List[float] = []
+    replied: List[float] = []
+    non_200 = 0
+    async with webhook_clients(urls, customers) as clients:
+
+        async def converse(index: int) -> None:
+            nonlocal non_200
+            customer = f"98{prefix:04d}{index:06d}"
+            messages = [signed_hello(customer, f"wamid.conv.{run_id}.{index}.{turn}") for turn in range(turns)]
+            await asyncio.sleep(index / customers)
+            for turn, request in enumerate(messages):
+                response = await clients[index % len(clients)].post(WEBHOOK, *request)
+                sent = time.perf_counter() - response.seconds
+                acks.append(response.seconds * 1000)
+                non_200 += response.status != 200
+                try:
+                    answered = await asyncio.wait_for(clock.reply_number(customer, turn + 1), timeout=300)
+                except asyncio.TimeoutError:
+                    return  # counted as lost
+                replied.append(answered - sent)
+
+        first = time.perf_counter()
+        await asyncio.gather(*(converse(index) for index in range(customers)))
+        total = time.perf_counter() - first
+    return ack_stats(acks, replied, len(replied) / total, customers * turns - len(replied), non_200)
+
+
+async def bench_floor(url: str, messages: int, concurrency: int) -> Dict[str, float]:
+    """The same signed requests against `bench/empty_endpoint.py`: the acknowledgement nothing can remove."""
+    requests = [signed_hello(f"97{index:010d}", f"wamid.floor.{index}") for index in range(messages)]
+    acks: List[float] = []
+    async with webhook_clients([url], concurrency) as (client,):
+
+        async def post(index: int) -> None:
+            acks.append((await client.post(WEBHOOK, *requests[index])).seconds * 1000)
+
+        await _run_bounded(concurrency, list(range(messages)), post)
+    return ack_stats(acks, [], float("nan"), 0, 0)
+
+
+@contextlib.contextmanager
+def empty_endpoint() -> Iterator[str]:
+    """`bench/empty_endpoint.py` in a process of its own (like ours), until the block ends."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, str(PROJECT / "bench" / "empty_endpoint.py"), "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 async def bench_rest(url: str, messages: int, concurrency: int) -> Dict[str, float]:
+    """Stock Rasa's REST channel: the answer comes in the response, so its latency is the end-to-end time."""
     run_id = uuid.uuid4().hex[:8]
+    bodies = [json.dumps({"sender": f"rest-{run_id}-{index}", "message": "hello"}).encode() for index in range(messages)]
     latencies: List[float] = []
     answered = 0
-    async with aiohttp.ClientSession() as session:
+    client = KeepAliveClient(url, concurrency)
 
-        async def post(index: int):
-            nonlocal answered
-            started = time.perf_counter()
-            payload = {"sender": f"rest-{run_id}-{index}", "message": "hello"}
-            async with session.post(url + "/webhooks/rest/webhook", json=payload) as response:
-                replies = await response.json()
-                latencies.append((time.perf_counter() - started) * 1000)
-                answered += 1 if replies else 0
+    async def post(index: int) -> None:
+        nonlocal answered
+        response = await client.post("/webhooks/rest/webhook", bodies[index], {"Content-Type": "application/json"})
+        latencies.append(response.seconds * 1000)
+        answered += 1 if response.status == 200 and json.loads(response.body) else 0
 
-        first = time.perf_counter()
+    first = time.perf_counter()
+    try:
         await _run_bounded(concurrency, list(range(messages)), post)
-        total = time.perf_counter() - first
-    return {
-        "ack_p50": percentile(latencies, 0.5), "ack_p95": percentile(latencies, 0.95), "ack_p99": percentile(latencies, 0.99),
-        "e2e_p50": percentile(latencies, 0.5), "e2e_p95": percentile(latencies, 0.95),
-        "throughput": answered / total, "lost": messages - answered, "non_200": 0,
-    }
+    finally:
+        await client.close()
+    total = time.perf_counter() - first
+    return ack_stats(latencies, [latency / 1000 for latency in latencies], answered / total, messages - answered, 0)
 
 
 def turn_profile(workdirs: List[Path]) -> str:
@@ -227,9 +353,11 @@ def print_table(rows: List[Tuple[str, int, Dict[str, float]]]) -> None:
         )
     stock = {concurrency: result["throughput"] for name, concurrency, result in rows if name.startswith("rest")}
     for name, concurrency, result in rows:
-        if not name.startswith("rest") and stock.get(concurrency):
+        if name.startswith("whatsapp") and stock.get(concurrency):
             print(f"{name} at {concurrency}: {result['throughput'] / stock[concurrency]:.2f}x stock REST's msg/s")
-    print("latencies in ms; REST's ack = its answer (it replies in the response); e2e = POST to reply at the fake Graph API")
+    print("latencies in ms; REST's ack = its answer (it replies in the response); e2e = POST to reply at the fake Graph API;")
+    print("conc of `conversations` = customers, each writing after the answer to the previous message; `floor` = the")
+    print("same client against an endpoint that answers 200 and does nothing (bench/empty_endpoint.py)")
 
 
 def run(stack: contextlib.ExitStack) -> int:
@@ -241,6 +369,9 @@ def run(stack: contextlib.ExitStack) -> int:
     parser.add_argument("--workers", type=int, default=get_settings().dialogue_workers,
                         help="dialogue worker processes per replica (0: the dialogue inside `rasa run`)")
     parser.add_argument("--skip-rest", action="store_true")
+    parser.add_argument("--conversations", type=int, default=50,
+                        help="customers writing at once, each after the previous answer (0: skip)")
+    parser.add_argument("--turns", type=int, default=4, help="messages each of those customers writes")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite",
                         help="postgres: ours and stock REST each on a fresh database under TEST_POSTGRES_URL")
     args = parser.parse_args()
@@ -275,11 +406,18 @@ def run(stack: contextlib.ExitStack) -> int:
         for level in levels:
             rows.append((label, level, asyncio.run(
                 bench_whatsapp([r.url for r in replicas], clock, args.messages, level))))
+        if args.conversations:
+            rows.append((f"{label} conversations", args.conversations, asyncio.run(
+                bench_conversations([r.url for r in replicas], clock, args.conversations, args.turns))))
         processes = process_report(replicas, cpu_before)
         profile = turn_profile([replica.workdir for replica in replicas])
     finally:
         for replica in replicas:
             replica.stop()
+    with empty_endpoint() as url:
+        asyncio.run(bench_floor(url, 10, 5))
+        for level in levels:
+            rows.append(("floor (empty endpoint)", level, asyncio.run(bench_floor(url, args.messages, level))))
     if not args.skip_rest:
         rest_database = (stack.enter_context(temporary_postgres_database(postgres_url)) if args.database == "postgres"
                          else f"sqlite:///{workdir / 'rest.db'}")
