@@ -229,8 +229,14 @@ def pending_rows(database: Database, conversation_id: str, limit: int = 20) -> L
 
 def mark_started(database: Database, wamid: str) -> int:
     """Count a processing start; returns how many earlier starts there were (more than 0 after a crash)."""
-    rows = database.execute("UPDATE inbox_messages SET starts = starts + 1 WHERE wamid = ? RETURNING starts", (wamid,))
-    return int(rows[0]["starts"]) - 1 if rows else 0
+    with database.transaction() as cursor:
+        return count_start(cursor, wamid)
+
+
+def count_start(cursor: Cursor, wamid: str) -> int:
+    """`mark_started` inside the caller's transaction."""
+    row = cursor.execute("UPDATE inbox_messages SET starts = starts + 1 WHERE wamid = ? RETURNING starts", (wamid,)).fetchone()
+    return int(row["starts"]) - 1 if row else 0
 
 
 def mark_done(cursor: Cursor, wamid: str, now: float, state: str = "done") -> None:

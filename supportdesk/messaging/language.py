@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 from supportdesk.messaging import stream_events
 from supportdesk.messaging.conversations import COLUMNS, conversation_from_row
-from supportdesk.platform.database import Database
+from supportdesk.platform.database import Cursor, Database
 from supportdesk.platform.settings import SUPPORTED_LANGUAGES
 
 LANGUAGES = SUPPORTED_LANGUAGES
@@ -125,17 +125,20 @@ def language_after(current: Optional[str], text: str, default: str) -> str:
 def remember_language(database: Database, conversation_id: str, text: str, default: str, now: float) -> str:
     """Read `text` into the conversation's language (stored, and streamed when it changes); returns it."""
     with database.transaction() as cursor:
-        row = cursor.execute(
-            "SELECT language FROM conversations WHERE id = ?" + database.for_update, (conversation_id,)
-        ).fetchone()
-        current = row["language"] if row else None
-        language = language_after(current, text, default)
-        if row is not None and language != current:
-            cursor.execute(
-                "UPDATE conversations SET language = ?, version = version + 1, updated_at = ? WHERE id = ?",
-                (language, now, conversation_id),
-            )
-            changed = cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
-            conversation = conversation_from_row(changed)
-            stream_events.publish(cursor, stream_events.CONVERSATION_UPDATED, conversation.to_json(), conversation_id)
+        return remember_language_in(cursor, database.for_update, conversation_id, text, default, now)
+
+
+def remember_language_in(cursor: Cursor, for_update: str, conversation_id: str, text: str, default: str, now: float) -> str:
+    """`remember_language` inside the caller's transaction (`for_update`: the database's row-lock clause)."""
+    row = cursor.execute("SELECT language FROM conversations WHERE id = ?" + for_update, (conversation_id,)).fetchone()
+    current = row["language"] if row else None
+    language = language_after(current, text, default)
+    if row is not None and language != current:
+        cursor.execute(
+            "UPDATE conversations SET language = ?, version = version + 1, updated_at = ? WHERE id = ?",
+            (language, now, conversation_id),
+        )
+        changed = cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+        conversation = conversation_from_row(changed)
+        stream_events.publish(cursor, stream_events.CONVERSATION_UPDATED, conversation.to_json(), conversation_id)
     return language

@@ -18,9 +18,9 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
 
 from supportdesk.messaging import inbox, outbox, stream_events
-from supportdesk.messaging.conversations import load_conversation
+from supportdesk.messaging.conversations import COLUMNS, Conversation, conversation_from_row
 from supportdesk.messaging.history import SHOWN_TEXT_KEY, bot_text
-from supportdesk.messaging.language import ENGLISH, remember_language
+from supportdesk.messaging.language import ENGLISH, remember_language_in
 from supportdesk.messaging.typed_choices import resolve_typed_choice
 from supportdesk.platform.database import Database
 from supportdesk.platform.timestamps import iso_time
@@ -118,6 +118,15 @@ def stream_messages(
     return [customer, *bot]
 
 
+@dataclasses.dataclass(frozen=True)
+class TurnStart:
+    """What the start of a turn read: earlier starts of the message (a crash), the language, the conversation."""
+
+    previous_starts: int
+    language: str
+    conversation: Optional[Conversation]
+
+
 class TurnProcessor:
     """Processes one inbox row: read receipt, tracker caught up, dialogue turn, replies queued, row done."""
 
@@ -154,20 +163,14 @@ class TurnProcessor:
         turn = await self._before_turn(row) if self._before_turn is not None else None
         text = turn.text if turn is not None and turn.text is not None else text
         text = await self._database.run(self._resolve_numbered_choice, row.conversation_id, text)
-        previous_starts = await self._database.run(inbox.mark_started, self._database, row.wamid)
+        start = await self._database.run(self._start, row, text if turn else message.user_text or "")
         replies = None
-        language: Optional[str] = None
-        if previous_starts > 0:
+        if start.previous_starts > 0:
             replies = replies_recorded_in(await self._retrieve_events(row.conversation_id), row.wamid)
             if replies is not None:
                 logger.warning("whatsapp.turn.recovered", extra={"wamid": row.wamid, "replies": len(replies)})
         if replies is None:
-            await self._acknowledge(row)
-            language = await self._database.run(
-                remember_language, self._database, row.conversation_id, text if turn else message.user_text or "",
-                self._default_language,
-                time.time(),
-            )
+            self._acknowledge(row, start.conversation)
             # The database decides who answers (and in which language); a failure here fails the turn and the
             # inbox retries it.
             if self._catch_up_tracker is not None:  # None: `handle_message` catches up itself (tracker_bridge.take_turn)
@@ -197,14 +200,21 @@ class TurnProcessor:
                     "replies": len(replies),
                 },
             )
-        if language is None:  # a recovered turn: the language it was answered in
-            conversation = await self._database.run(load_conversation, self._database, row.conversation_id)
-            language = conversation.language if conversation else None
-        drafts = drafts_for_replies(row.conversation_id, row.wamid, replies, language)
+        drafts = drafts_for_replies(row.conversation_id, row.wamid, replies, start.language)
         await self._database.run(self._finish, row, drafts, replies, "done", turn)
         self._on_queued()
         if self._after_turn is not None:
             await self._after_turn(row)
+
+    def _start(self, row: inbox.InboxRow, text: str) -> TurnStart:
+        """One transaction: count the start, read `text` into the conversation's language, read the conversation."""
+        with self._database.transaction() as cursor:
+            previous_starts = inbox.count_start(cursor, row.wamid)
+            language = remember_language_in(
+                cursor, self._database.for_update, row.conversation_id, text, self._default_language, time.time()
+            )
+            found = cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (row.conversation_id,)).fetchone()
+        return TurnStart(previous_starts, language, conversation_from_row(found) if found else None)
 
     def _finish(
         self,
@@ -225,11 +235,10 @@ class TurnProcessor:
         """Map "2" or a typed option title back to its payload when our last message offered choices."""
         return resolve_typed_choice(self._database, conversation_id, text)
 
-    async def _acknowledge(self, row: inbox.InboxRow) -> None:
+    def _acknowledge(self, row: inbox.InboxRow, conversation: Optional[Conversation]) -> None:
         """Mark the message read, with the typing indicator when the assistant will answer."""
         if self._graph is None:
             return
-        conversation = await self._database.run(load_conversation, self._database, row.conversation_id)
         typing = conversation is not None and not conversation.bot_is_silent
         asyncio.create_task(self._mark_read(row.wamid, typing))
 
