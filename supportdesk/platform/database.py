@@ -27,6 +27,30 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000  # replicas on one SQLite file wait rather than 
 # waited 8-21 ms for it (README Performance); a retry every millisecond at most costs a few microseconds each.
 SQLITE_LOCK_RETRY_FIRST = 0.000_1
 SQLITE_LOCK_RETRY_CAP = 0.001
+SQLITE_AUTOCHECKPOINT_PAGES = 1000  # SQLite's default: the commit that takes the WAL past it copies it back
+
+_checkpoints_here = True
+
+
+def leave_checkpoints_to_other_processes() -> None:
+    """SQLite connections opened from now on in this process never checkpoint the WAL.
+
+    The commit that takes the WAL past its limit copies it into the database file and syncs it,
+    which took a webhook batch 10-20 ms (README Performance). The web process calls this: the
+    dialogue workers commit after every turn of every message it stores, so they keep checkpointing.
+    """
+    global _checkpoints_here
+    _checkpoints_here = False
+
+
+def sqlite_connection_pragmas() -> List[str]:
+    """The settings of every SQLite connection (ours and the tracker store's): WAL, no fsync per commit."""
+    return [
+        "PRAGMA journal_mode=WAL",
+        f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+        "PRAGMA synchronous=NORMAL",
+        f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES if _checkpoints_here else 0}",
+    ]
 POSTGRES_POOL_SIZE = 12  # worker threads of one replica; PostgreSQL's default limit is 100
 
 
@@ -90,9 +114,8 @@ class Database:
             path = self.sqlite_path
             path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(str(path), timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-            connection.execute("PRAGMA synchronous=NORMAL")
+            for pragma in sqlite_connection_pragmas():
+                connection.execute(pragma)
             self._local.connection = connection
         return connection
 

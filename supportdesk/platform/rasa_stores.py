@@ -16,7 +16,7 @@ from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 
-from supportdesk.platform.database import Database
+from supportdesk.platform.database import Database, sqlite_connection_pragmas
 from supportdesk.platform.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -47,9 +47,8 @@ STORED_EVENTS = "_supportdesk_stored_events"
 
 def _sqlite_connection_settings(connection: Any, _: Any) -> None:
     """The settings of our own SQLite connections (database.py): WAL, wait on a lock, no fsync per commit."""
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA busy_timeout=15000")
-    connection.execute("PRAGMA synchronous=NORMAL")
+    for pragma in sqlite_connection_pragmas():
+        connection.execute(pragma)
 
 
 class SettingsTrackerStore(SQLTrackerStore):

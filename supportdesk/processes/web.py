@@ -21,6 +21,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from supportdesk.platform.database import leave_checkpoints_to_other_processes
 from supportdesk.platform.settings import get_settings
 from supportdesk.platform.structured_logging import configure_logging
 from supportdesk.processes.startup_heap import freeze_startup_heap
@@ -101,6 +102,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--endpoints", default="endpoints.yml")
     parser.add_argument("--model", default="models/current.tar.gz")
     args = parser.parse_args(argv)
+    leave_checkpoints_to_other_processes()  # before any connection opens: the workers copy the WAL back
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     app = build_app(args.credentials, ingestion_agent(args.model, args.endpoints))

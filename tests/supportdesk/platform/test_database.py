@@ -157,3 +157,14 @@ def test_a_sqlite_writer_gives_up_at_the_busy_timeout(tmp_path: Path, monkeypatc
     holder.execute("COMMIT")
     database.execute("INSERT INTO t VALUES (1)")  # the connection is usable again
     assert database.execute("SELECT COUNT(*) AS n FROM t") == [{"n": 1}]
+
+
+def test_a_process_that_leaves_checkpoints_to_others_opens_connections_that_never_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The web process: its commits never copy the WAL back (the workers' do)."""
+    url = f"sqlite:///{tmp_path / 'wal.db'}"
+    assert Database(url).execute("PRAGMA wal_autocheckpoint") == [{"wal_autocheckpoint": 1000}]
+    monkeypatch.setattr(database_module, "_checkpoints_here", True)  # restored after the test
+    database_module.leave_checkpoints_to_other_processes()
+    assert Database(url).execute("PRAGMA wal_autocheckpoint") == [{"wal_autocheckpoint": 0}]
