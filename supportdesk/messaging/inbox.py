@@ -12,7 +12,7 @@ import json
 import logging
 import random
 import time
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from supportdesk.platform.database import Cursor, Database
 from supportdesk.platform.retry_policy import RetryPolicy
@@ -63,94 +63,123 @@ def _envelope(message: InboundMessage) -> str:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
-def _insert_message(cursor: Cursor, message: InboundMessage, now: float) -> bool:
-    cursor.execute(
-        """INSERT INTO inbox_messages (wamid, conversation_id, phone_number_id, kind, sent_at, received_at, payload)
-           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (wamid) DO NOTHING""",
-        (
-            message.wamid,
-            message.customer_id,
-            message.phone_number_id,
-            message.type,
-            message.timestamp,
-            now,
-            _envelope(message),
-        ),
+_ROWS_PER_STATEMENT = 100  # rows of one multi-row INSERT (7-8 parameters each; SQLite allows 32766)
+
+
+def _chunks(items: Sequence, size: int = _ROWS_PER_STATEMENT) -> List[Sequence]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def _insert_messages(cursor: Cursor, messages: Sequence[Tuple[InboundMessage, float]]) -> Set[str]:
+    """Insert every message not stored yet, a hundred per statement; the wamids that were new."""
+    inserted: Set[str] = set()
+    for chunk in _chunks(messages):
+        rows = cursor.execute(
+            """INSERT INTO inbox_messages (wamid, conversation_id, phone_number_id, kind, sent_at, received_at, payload)
+               VALUES """ + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(chunk)) + """
+               ON CONFLICT (wamid) DO NOTHING RETURNING wamid""",
+            [value for message, now in chunk for value in (
+                message.wamid, message.customer_id, message.phone_number_id, message.type, message.timestamp, now,
+                _envelope(message),
+            )],
+        ).fetchall()
+        inserted.update(row["wamid"] for row in rows)
+    return inserted
+
+
+def _last_given(values: List[Optional[str]]) -> Optional[str]:
+    return next((value for value in reversed(values) if value), None)
+
+
+def _conversation_row(messages: Sequence[Tuple[InboundMessage, float]]) -> tuple:
+    """One conversation's values after its new messages, in order, as one upsert per message would leave them."""
+    last, last_now = messages[-1]
+    return (
+        last.customer_id,
+        _last_given([message.bsuid for message, _ in messages]),
+        _last_given([message.profile_name for message, _ in messages]),
+        max(float(message.timestamp) for message, _ in messages),
+        last_now,
+        last.preview,
+        messages[0][1],
+        last_now,
     )
-    return cursor.rowcount == 1
 
 
-def _touch_conversation(cursor: Cursor, message: InboundMessage, now: float) -> None:
-    """Create or refresh the conversation a customer message belongs to."""
-    cursor.execute(
-        """INSERT INTO conversations (id, bsuid, customer_name, last_inbound_at, last_message_at,
-                                      last_message_preview, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (id) DO UPDATE SET
-               bsuid = COALESCE(excluded.bsuid, conversations.bsuid),
-               customer_name = COALESCE(excluded.customer_name, conversations.customer_name),
-               last_inbound_at = CASE WHEN conversations.last_inbound_at IS NULL
-                   OR excluded.last_inbound_at > conversations.last_inbound_at
-                   THEN excluded.last_inbound_at ELSE conversations.last_inbound_at END,
-               last_message_at = excluded.last_message_at,
-               last_message_preview = excluded.last_message_preview,
-               window_closed = 0,
-               updated_at = excluded.updated_at""",
-        (
-            message.customer_id,
-            message.bsuid,
-            message.profile_name,
-            float(message.timestamp),
-            now,
-            message.preview,
-            now,
-            now,
-        ),
-    )
-    _reopen_if_closed(cursor, message.customer_id, now)
+def _touch_conversations(cursor: Cursor, messages: Dict[str, List[Tuple[InboundMessage, float]]], now: float) -> None:
+    """Create or refresh the conversations new customer messages belong to; reopen resolved ones."""
+    rows = [_conversation_row(of_one) for of_one in messages.values()]
+    for chunk in _chunks(rows):
+        cursor.execute(
+            """INSERT INTO conversations (id, bsuid, customer_name, last_inbound_at, last_message_at,
+                                          last_message_preview, created_at, updated_at)
+               VALUES """ + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk)) + """
+               ON CONFLICT (id) DO UPDATE SET
+                   bsuid = COALESCE(excluded.bsuid, conversations.bsuid),
+                   customer_name = COALESCE(excluded.customer_name, conversations.customer_name),
+                   last_inbound_at = CASE WHEN conversations.last_inbound_at IS NULL
+                       OR excluded.last_inbound_at > conversations.last_inbound_at
+                       THEN excluded.last_inbound_at ELSE conversations.last_inbound_at END,
+                   last_message_at = excluded.last_message_at,
+                   last_message_preview = excluded.last_message_preview,
+                   window_closed = 0,
+                   updated_at = excluded.updated_at""",
+            [value for row in chunk for value in row],
+        )
+    _reopen_if_closed(cursor, list(messages), now)
 
 
-def _reopen_if_closed(cursor: Cursor, conversation_id: str, now: float) -> None:
+def _reopen_if_closed(cursor: Cursor, conversation_ids: List[str], now: float) -> None:
     """A resolved (`closed`) conversation is the assistant's again when the customer writes."""
     from supportdesk.messaging import stream_events
     from supportdesk.messaging.conversations import COLUMNS, conversation_from_row
 
-    cursor.execute(
-        """UPDATE conversations SET status = 'bot', assigned_to = NULL, assigned_at = NULL,
-               version = version + 1, updated_at = ? WHERE id = ? AND status = 'closed'""",
-        (now, conversation_id),
-    )
-    if cursor.rowcount == 1:
-        row = cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
-        data = conversation_from_row(row).to_json()
-        stream_events.publish(cursor, stream_events.CONVERSATION_UPDATED, data, conversation_id)
+    for chunk in _chunks(conversation_ids):
+        marks = ", ".join("?" * len(chunk))
+        reopened = cursor.execute(
+            f"""UPDATE conversations SET status = 'bot', assigned_to = NULL, assigned_at = NULL,
+                    version = version + 1, updated_at = ? WHERE status = 'closed' AND id IN ({marks}) RETURNING id""",
+            (now, *chunk),
+        ).fetchall()
+        for row in reopened:
+            found = cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (row["id"],)).fetchone()
+            stream_events.publish(cursor, stream_events.CONVERSATION_UPDATED, conversation_from_row(found).to_json(), row["id"])
 
 
 def store_delivery(database: Database, delivery: WebhookDelivery, now: Optional[float] = None) -> StoredDelivery:
     """Store every message and status of one webhook POST in one transaction."""
     now = time.time() if now is None else now
-    with database.transaction() as cursor:
-        return _store(cursor, delivery, now)
+    return store_deliveries(database, [(delivery, now)])[0]
 
 
 def store_deliveries(database: Database, deliveries: Sequence[Tuple[WebhookDelivery, float]]) -> List[StoredDelivery]:
     """Store several webhook POSTs (each with its arrival time) in one transaction: one commit for all."""
     with database.transaction() as cursor:
-        return [_store(cursor, delivery, now) for delivery, now in deliveries]
+        return _store_all(cursor, deliveries)
 
 
-def _store(cursor: Cursor, delivery: WebhookDelivery, now: float) -> StoredDelivery:
+def _store_all(cursor: Cursor, deliveries: Sequence[Tuple[WebhookDelivery, float]]) -> List[StoredDelivery]:
+    """The messages in a few multi-row statements (a round trip each on PostgreSQL), then the statuses."""
     from supportdesk.messaging.outbox import apply_delivery_status
 
-    new_wamids: List[str] = []
-    for message in delivery.messages:
-        if _insert_message(cursor, message, now):
-            new_wamids.append(message.wamid)
-            if message.kind not in _NOT_CONVERSATION_TURNS:
-                _touch_conversation(cursor, message, now)
-    for status in delivery.statuses:
-        apply_delivery_status(cursor, status, now)
-    return StoredDelivery(new_wamids, len(delivery.messages) - len(new_wamids), len(delivery.statuses))
+    inserted = _insert_messages(cursor, [(message, now) for delivery, now in deliveries for message in delivery.messages])
+    results: List[StoredDelivery] = []
+    turns: Dict[str, List[Tuple[InboundMessage, float]]] = {}
+    for delivery, now in deliveries:
+        new_wamids: List[str] = []
+        for message in delivery.messages:
+            if message.wamid in inserted:
+                inserted.discard(message.wamid)  # a second copy in the same batch is a duplicate
+                new_wamids.append(message.wamid)
+                if message.kind not in _NOT_CONVERSATION_TURNS:
+                    turns.setdefault(message.customer_id, []).append((message, now))
+        results.append(StoredDelivery(new_wamids, len(delivery.messages) - len(new_wamids), len(delivery.statuses)))
+    if turns:
+        _touch_conversations(cursor, turns, max(now for _, now in deliveries))
+    for delivery, now in deliveries:
+        for status in delivery.statuses:
+            apply_delivery_status(cursor, status, now)
+    return results
 
 
 def has_written(database: Database, conversation_id: str) -> bool:

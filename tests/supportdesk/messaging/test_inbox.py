@@ -144,3 +144,45 @@ def test_a_row_stored_with_an_impossible_time_before_the_check_reads_back_with_i
     )
     [row] = inbox.pending_rows(database, KERRY)
     assert row.message.timestamp == 1795529400
+
+
+def _parsed(wamid: str, sender: str, timestamp: int, text: str):
+    return parse_webhook(_text_delivery(wamid, sender, timestamp, text))
+
+
+def test_a_batch_leaves_each_conversation_as_storing_its_messages_one_by_one_would(database: Database) -> None:
+    """Several deliveries of one customer in one batch: last preview, newest inbound time, reopened once."""
+    _store(database, _text_delivery("wamid.before", KERRY, 1795529000, "thanks, bye"))
+    database.execute("UPDATE conversations SET status = 'closed', version = 7 WHERE id = ?", (KERRY,))
+    deliveries = [
+        (_parsed("wamid.b1", KERRY, 1795529300, "hi again"), 1_900_000_001.0),
+        (_parsed("wamid.b2", JOAO, 1795529310, "oi"), 1_900_000_002.0),
+        (_parsed("wamid.b3", KERRY, 1795529200, "sent earlier, arrived later"), 1_900_000_003.0),
+    ]
+    results = inbox.store_deliveries(database, deliveries)
+
+    assert [result.new_wamids for result in results] == [["wamid.b1"], ["wamid.b2"], ["wamid.b3"]]
+    kerry = database.execute(
+        "SELECT status, version, last_inbound_at, last_message_at, last_message_preview FROM conversations WHERE id = ?",
+        (KERRY,),
+    )
+    assert kerry == [{"status": "bot", "version": 8, "last_inbound_at": 1795529300.0,
+                      "last_message_at": 1_900_000_003.0, "last_message_preview": "sent earlier, arrived later"}]
+    reopened = database.execute("SELECT conversation_id FROM stream_events WHERE event = 'conversation.updated'")
+    assert reopened == [{"conversation_id": KERRY}]
+
+
+def test_the_same_message_twice_in_one_batch_is_stored_once(database: Database) -> None:
+    copy = _parsed("wamid.twice", KERRY, 1795529300, "hello")
+    results = inbox.store_deliveries(database, [(copy, 1_900_000_000.0), (copy, 1_900_000_000.5)])
+    assert [(result.new_wamids, result.duplicates) for result in results] == [(["wamid.twice"], 0), ([], 1)]
+    assert database.execute("SELECT COUNT(*) AS n FROM inbox_messages") == [{"n": 1}]
+
+
+def test_a_batch_larger_than_one_statement_stores_every_message(database: Database) -> None:
+    deliveries = [(_parsed(f"wamid.many.{index}", f"55119{index:08d}", 1795529300, "hello"), 1_900_000_000.0)
+                  for index in range(inbox._ROWS_PER_STATEMENT * 2 + 5)]
+    results = inbox.store_deliveries(database, deliveries)
+    assert all(len(result.new_wamids) == 1 for result in results)
+    assert database.execute("SELECT COUNT(*) AS n FROM inbox_messages") == [{"n": len(deliveries)}]
+    assert database.execute("SELECT COUNT(*) AS n FROM conversations") == [{"n": len(deliveries)}]

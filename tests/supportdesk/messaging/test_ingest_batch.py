@@ -49,14 +49,14 @@ async def test_concurrent_deliveries_are_stored_with_fewer_commits_and_each_gets
 
 
 async def test_a_delivery_that_cannot_be_stored_fails_alone(database, monkeypatch):
-    store = inbox._store
+    store = inbox._store_all
 
-    def refuse_one(cursor, stored, now):
-        if stored.messages[0].wamid == "wamid.batch.2":
+    def refuse_one(cursor, deliveries):
+        if any(delivery.messages[0].wamid == "wamid.batch.2" for delivery, _ in deliveries):
             raise ValueError("bad delivery")
-        return store(cursor, stored, now)
+        return store(cursor, deliveries)
 
-    monkeypatch.setattr(inbox, "_store", refuse_one)
+    monkeypatch.setattr(inbox, "_store_all", refuse_one)
     wake_ups = []
     batcher = DeliveryBatcher(database, lambda: wake_ups.append(1))
     results = await asyncio.gather(*(batcher.store(delivery(index), 1_900_000_000.0) for index in range(5)),
