@@ -329,6 +329,23 @@ def cpu_seconds(pid: int) -> float:
         return float("nan")
 
 
+def database_server_cpu() -> float:
+    """CPU seconds used so far by every PostgreSQL server process on this machine (0 without one)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            text = stat.read_text()
+            if text.split("(", 1)[1].startswith("postgres)"):
+                total += cpu_seconds(int(stat.parent.name))
+    return total
+
+
+def cpu_line(name: str, processes_cpu: float, database_cpu: float, messages: int) -> str:
+    """CPU per message of one side of the comparison, its processes and the database server's share."""
+    return (f"  {name}: {processes_cpu:.1f} s CPU in its processes + {database_cpu:.1f} s in PostgreSQL for {messages}"
+            f" messages = {(processes_cpu + database_cpu) / messages * 1000:.1f} ms per message")
+
+
 def process_report(replicas: List[RunningService], cpu_before: Dict[int, float]) -> List[str]:
     """One line per process of ours: RSS after the run, peak RSS, CPU seconds during the measurements."""
     lines = []
@@ -403,6 +420,7 @@ def run(stack: contextlib.ExitStack) -> int:
     try:
         asyncio.run(bench_whatsapp([r.url for r in replicas], clock, 10, 5))  # warm-up: models, connections
         cpu_before = {process.pid: cpu_seconds(process.pid) for replica in replicas for _, process, _ in replica.processes}
+        database_before = database_server_cpu()
         for level in levels:
             rows.append((label, level, asyncio.run(
                 bench_whatsapp([r.url for r in replicas], clock, args.messages, level))))
@@ -410,6 +428,9 @@ def run(stack: contextlib.ExitStack) -> int:
             rows.append((f"{label} conversations", args.conversations, asyncio.run(
                 bench_conversations([r.url for r in replicas], clock, args.conversations, args.turns))))
         processes = process_report(replicas, cpu_before)
+        ours_cpu = sum(cpu_seconds(pid) - before for pid, before in cpu_before.items())
+        cpu_lines = [cpu_line("ours", ours_cpu, database_server_cpu() - database_before,
+                              args.messages * len(levels) + args.conversations * args.turns)]
         profile = turn_profile([replica.workdir for replica in replicas])
     finally:
         for replica in replicas:
@@ -425,14 +446,20 @@ def run(stack: contextlib.ExitStack) -> int:
                               credentials="rest:\n").start()
         try:
             asyncio.run(bench_rest(rest.url, 10, 5))
+            rest_before = {process.pid: cpu_seconds(process.pid) for _, process, _ in rest.processes}
+            database_before = database_server_cpu()
             for level in levels:
                 rows.append(("rest (stock Rasa)", level, asyncio.run(bench_rest(rest.url, args.messages, level))))
+            cpu_lines.append(cpu_line("stock REST", sum(cpu_seconds(pid) - before for pid, before in rest_before.items()),
+                                      database_server_cpu() - database_before, args.messages * len(levels)))
         finally:
             rest.stop()
     print_table(rows)
     print(f"our processes ({'rasa run' if args.workers == 0 else f'web + {args.workers} dialogue workers'}, "
           f"and the action server), after the run:")
     print("\n".join(processes))
+    print("CPU used during the measurements (the bench's own process not counted):")
+    print("\n".join(cpu_lines))
     print(profile)
     return 0
 

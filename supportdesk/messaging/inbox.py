@@ -198,10 +198,14 @@ def claim_conversations(database: Database, owner: str, lease_seconds: float, li
     """Lease up to `limit` conversations that have pending messages; oldest first."""
     now = time.time()
     with database.transaction() as cursor:
+        # Conversations another worker holds are left out here: trying their leases one by one cost a
+        # transaction each (a commit, and on PostgreSQL a WAL flush) for nothing. The lease still decides.
         candidates = cursor.execute(
-            """SELECT conversation_id, MIN(id) AS first_id FROM inbox_messages WHERE state = 'pending'
-               GROUP BY conversation_id HAVING MAX(COALESCE(retry_at, 0)) <= ? ORDER BY first_id LIMIT ?""",
-            (now, limit * 4),
+            """SELECT m.conversation_id, MIN(m.id) AS first_id FROM inbox_messages m
+               LEFT JOIN conversation_leases l ON l.conversation_id = m.conversation_id AND l.lease_until >= ?
+               WHERE m.state = 'pending' AND l.conversation_id IS NULL
+               GROUP BY m.conversation_id HAVING MAX(COALESCE(m.retry_at, 0)) <= ? ORDER BY first_id LIMIT ?""",
+            (now, now, limit * 4),
         ).fetchall()
     claimed: List[str] = []
     for candidate in candidates:
