@@ -33,7 +33,7 @@ class KeepAliveClient:
         self._host = parsed.hostname or "127.0.0.1"
         self._port = parsed.port or 80
         self._size = size
-        self._idle: "asyncio.LifoQueue[Tuple[asyncio.StreamReader, asyncio.StreamWriter]]" = asyncio.LifoQueue()
+        self._idle: asyncio.LifoQueue[Tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.LifoQueue()
         self._opened: List[asyncio.StreamWriter] = []
         self._opening = 0
 
