@@ -260,14 +260,8 @@ def pending_rows(database: Database, conversation_id: str, limit: int = 20) -> L
     ]
 
 
-def mark_started(database: Database, wamid: str) -> int:
+def mark_started(cursor: Cursor, wamid: str) -> int:
     """Count a processing start; returns how many earlier starts there were (more than 0 after a crash)."""
-    with database.transaction() as cursor:
-        return count_start(cursor, wamid)
-
-
-def count_start(cursor: Cursor, wamid: str) -> int:
-    """`mark_started` inside the caller's transaction."""
     row = cursor.execute("UPDATE inbox_messages SET starts = starts + 1 WHERE wamid = ? RETURNING starts", (wamid,)).fetchone()
     return int(row["starts"]) - 1 if row else 0
 

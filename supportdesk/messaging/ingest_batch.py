@@ -5,8 +5,8 @@ one writer; on PostgreSQL each commit waits for its WAL flush). Under load the a
 was the queue of those commits: at 50 concurrent senders, 50 transactions one after the other.
 Here the deliveries that arrive while a transaction is being written wait for the next one, so
 one commit answers them all, and the dialogue workers are woken once per commit that stored a new
-message (on PostgreSQL a wake-up is a `NOTIFY` round trip). A failed batch is retried one delivery at a time, so one bad
-delivery never fails the others; a database outage fails each (503, Meta retries).
+message (on PostgreSQL a wake-up is a `NOTIFY` round trip). A failed batch is retried one delivery
+at a time, so one bad delivery never fails the others; a database outage fails each (503, Meta retries).
 """
 
 from __future__ import annotations

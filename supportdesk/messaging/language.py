@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 from supportdesk.messaging import stream_events
 from supportdesk.messaging.conversations import COLUMNS, conversation_from_row
-from supportdesk.platform.database import Cursor, Database
+from supportdesk.platform.database import Cursor
 from supportdesk.platform.settings import SUPPORTED_LANGUAGES
 
 LANGUAGES = SUPPORTED_LANGUAGES
@@ -122,14 +122,11 @@ def language_after(current: Optional[str], text: str, default: str) -> str:
     return current
 
 
-def remember_language(database: Database, conversation_id: str, text: str, default: str, now: float) -> str:
-    """Read `text` into the conversation's language (stored, and streamed when it changes); returns it."""
-    with database.transaction() as cursor:
-        return remember_language_in(cursor, database.for_update, conversation_id, text, default, now)
+def remember_language(cursor: Cursor, for_update: str, conversation_id: str, text: str, default: str, now: float) -> str:
+    """Read `text` into the conversation's language (stored, and streamed when it changes); returns it.
 
-
-def remember_language_in(cursor: Cursor, for_update: str, conversation_id: str, text: str, default: str, now: float) -> str:
-    """`remember_language` inside the caller's transaction (`for_update`: the database's row-lock clause)."""
+    Runs in the caller's transaction; `for_update` is the database's row-lock clause.
+    """
     row = cursor.execute("SELECT language FROM conversations WHERE id = ?" + for_update, (conversation_id,)).fetchone()
     current = row["language"] if row else None
     language = language_after(current, text, default)

@@ -20,7 +20,7 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from supportdesk.messaging import inbox, outbox, stream_events
 from supportdesk.messaging.conversations import COLUMNS, Conversation, conversation_from_row
 from supportdesk.messaging.history import SHOWN_TEXT_KEY, bot_text
-from supportdesk.messaging.language import ENGLISH, remember_language_in
+from supportdesk.messaging.language import ENGLISH, remember_language
 from supportdesk.messaging.typed_choices import resolve_typed_choice
 from supportdesk.platform.database import Database
 from supportdesk.platform.timestamps import iso_time
@@ -209,8 +209,8 @@ class TurnProcessor:
     def _start(self, row: inbox.InboxRow, text: str) -> TurnStart:
         """One transaction: count the start, read `text` into the conversation's language, read the conversation."""
         with self._database.transaction() as cursor:
-            previous_starts = inbox.count_start(cursor, row.wamid)
-            language = remember_language_in(
+            previous_starts = inbox.mark_started(cursor, row.wamid)
+            language = remember_language(
                 cursor, self._database.for_update, row.conversation_id, text, self._default_language, time.time()
             )
             found = cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (row.conversation_id,)).fetchone()
