@@ -3,21 +3,14 @@
 Every log line this process writes, ours or Sanic's, Rasa's and rasa-sdk's, passes the
 `RedactingFilter`: digit runs of 8 or more (customers' numbers are conversation ids, so they sit
 in URLs and messages) keep only their last four digits, and a peer's quoted answer body is dropped.
-
-Our loggers hand their records to a logging thread, which redacts, formats and writes them: a
-webhook's handler spent a third of its time on its log line (the write to stdout included, which
-blocks when the log collector reads slowly), now it spends a queue put (README Performance).
 """
 
 from __future__ import annotations
 
-import atexit
 import datetime
 import json
 import logging
-import logging.handlers
-import queue
-from typing import Any, Optional
+from typing import Any
 
 from supportdesk.platform.redaction import mask_phones_in_text, redact_log_text
 
@@ -84,55 +77,25 @@ class RedactingFilter(logging.Filter):
 REDACTING_FILTER = RedactingFilter()
 
 
-class _ToLoggingThread(logging.handlers.QueueHandler):
-    """Queues records as they are: the logging thread's handler redacts and formats them."""
-
-    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
-        """The record itself (it never leaves the process), its traceback kept for the JSON formatter."""
-        return record
-
-
-_listener: Optional[logging.handlers.QueueListener] = None
-
-
-def _stop_logging_thread() -> None:
-    """Write what is queued, then stop the thread (at exit, and before a new setup)."""
-    global _listener
-    if _listener is not None:
-        _listener.stop()
-        _listener = None
-
-
-atexit.register(_stop_logging_thread)
-
-
 def install_log_redaction() -> None:
     """Put the filter on every handler configured now and on Sanic's loggers (idempotent; call again after setups)."""
     loggers = [logging.getLogger()]
     loggers += [logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger)]
     for logger in loggers:
         for handler in logger.handlers:
-            if not isinstance(handler, _ToLoggingThread):  # the logging thread's handler redacts those
-                handler.addFilter(REDACTING_FILTER)
+            handler.addFilter(REDACTING_FILTER)
     for name in SANIC_LOGGERS:
         logging.getLogger(name).addFilter(REDACTING_FILTER)
 
 
 def configure_logging(level: str = "INFO", log_format: str = "json") -> None:
     """Install the JSON formatter on the `supportdesk`, `channels` and `actions` loggers, and the redaction everywhere."""
-    global _listener
     handler = logging.StreamHandler()
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
-    handler.addFilter(REDACTING_FILTER)
-    _stop_logging_thread()
-    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-    _listener = logging.handlers.QueueListener(records, handler)
-    _listener.start()
-    to_thread = _ToLoggingThread(records)
     for name in ("supportdesk", "channels", "actions"):
         logger = logging.getLogger(name)
-        logger.handlers = [to_thread]
+        logger.handlers = [handler]
         logger.setLevel(level)
         logger.propagate = False
     install_log_redaction()

@@ -87,21 +87,3 @@ def test_installing_twice_adds_the_filter_once(written: Written) -> None:
     handler = logging.getLogger().handlers[-1]
     assert handler.filters.count(REDACTING_FILTER) == 1
     assert logging.getLogger("sanic.access").filters.count(REDACTING_FILTER) == 1
-
-
-def test_our_loggers_hand_records_to_the_logging_thread_which_writes_them_redacted_as_json(capsys) -> None:
-    from supportdesk.platform import structured_logging
-
-    structured_logging.configure_logging("INFO", "json")
-    assert [type(handler).__name__ for handler in logging.getLogger("supportdesk").handlers] == ["_ToLoggingThread"]
-    try:
-        raise ValueError(f"no card for {CUSTOMER}")
-    except ValueError:
-        logging.getLogger("supportdesk.payments").error("payment.failed", extra={"customer": CUSTOMER}, exc_info=True)
-    structured_logging._stop_logging_thread()  # writes what is queued, as at exit
-
-    (line,) = capsys.readouterr().err.strip().splitlines()
-    entry = json.loads(line)
-    assert (entry["event"], entry["customer"]) == ("payment.failed", "•••••••1181")
-    assert "ValueError: no card for •••••••1181" in entry["exception"]
-    assert CUSTOMER not in line
