@@ -12,6 +12,7 @@ import json
 import logging
 from typing import Any
 
+from supportdesk.platform.log_thread import every_logger, logs_written_on_one_thread, real_handler, write_logs_on_one_thread
 from supportdesk.platform.redaction import mask_phones_in_text, redact_log_text
 
 _STANDARD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
@@ -78,14 +79,17 @@ REDACTING_FILTER = RedactingFilter()
 
 
 def install_log_redaction() -> None:
-    """Put the filter on every handler configured now and on Sanic's loggers (idempotent; call again after setups)."""
-    loggers = [logging.getLogger()]
-    loggers += [logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger)]
-    for logger in loggers:
-        for handler in logger.handlers:
-            handler.addFilter(REDACTING_FILTER)
+    """Put the filter on every handler configured now (logging's last resort too) and on Sanic's loggers.
+
+    Idempotent; call again after setups. Where a writer thread writes the logs, new handlers join it.
+    """
+    handlers = [handler for logger in every_logger() for handler in logger.handlers]
+    for handler in [*handlers, *([logging.lastResort] if logging.lastResort else [])]:
+        real_handler(handler).addFilter(REDACTING_FILTER)
     for name in SANIC_LOGGERS:
         logging.getLogger(name).addFilter(REDACTING_FILTER)
+    if logs_written_on_one_thread():
+        write_logs_on_one_thread()
 
 
 def configure_logging(level: str = "INFO", log_format: str = "json") -> None:
@@ -99,3 +103,25 @@ def configure_logging(level: str = "INFO", log_format: str = "json") -> None:
         logger.setLevel(level)
         logger.propagate = False
     install_log_redaction()
+
+
+def configure_process_logging(level: str = "INFO", log_format: str = "json") -> None:
+    """Logging of our own long-running processes (web, dialogue worker), which Rasa's CLI does not set up.
+
+    Every line is one JSON object (the root's handler is ours), Rasa's loggers and structlog events are
+    filtered at `level` as `rasa run` filters them, warnings become log records, and one thread writes
+    them all. Without this a worker printed every structlog debug event of a turn to stdout (whole
+    trackers with customers' numbers, about 4 KB a turn), interleaved with the other lines.
+    """
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging(level, log_format)
+    root = logging.getLogger()
+    root.handlers = list(logging.getLogger("supportdesk").handlers)
+    root.setLevel(level)
+    configure_logging_and_warnings(logging.getLevelName(level), filter_repeated_logs=False)  # our events repeat by design
+    configure_structlog(logging.getLevelName(level))  # into the root's handler (it exists, so no basicConfig)
+    logging.captureWarnings(True)
+    install_log_redaction()
+    write_logs_on_one_thread()

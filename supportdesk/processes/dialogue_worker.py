@@ -23,7 +23,7 @@ from typing import List, Optional
 from supportdesk.messaging import wakeup
 from supportdesk.messaging.inbox_worker import InboxWorker
 from supportdesk.platform.settings import get_settings
-from supportdesk.platform.structured_logging import configure_logging
+from supportdesk.platform.structured_logging import configure_process_logging
 from supportdesk.processes.dialogue import WORKER_CONVERSATIONS, turn_processor
 from supportdesk.processes.startup_heap import freeze_startup_heap
 from supportdesk.runtime import get_runtime
@@ -78,7 +78,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     os.nice(WORKER_NICENESS)
     settings = get_settings()
-    configure_logging(settings.log_level, settings.log_format)
+    configure_process_logging(settings.log_level, settings.log_format)
     asyncio.run(serve(args.model, args.endpoints))
     return 0
 

@@ -23,7 +23,7 @@ from sanic.response import HTTPResponse
 
 from supportdesk.platform.database import leave_checkpoints_to_other_processes
 from supportdesk.platform.settings import get_settings
-from supportdesk.platform.structured_logging import configure_logging
+from supportdesk.platform.structured_logging import configure_process_logging
 from supportdesk.processes.startup_heap import freeze_startup_heap
 
 MODEL_METADATA = "metadata.json"
@@ -104,7 +104,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     leave_checkpoints_to_other_processes()  # before any connection opens: the workers copy the WAL back
     settings = get_settings()
-    configure_logging(settings.log_level, settings.log_format)
+    configure_process_logging(settings.log_level, settings.log_format)
     app = build_app(args.credentials, ingestion_agent(args.model, args.endpoints))
     freeze_startup_heap()
     app.run(host=args.interface, port=args.port, workers=1, access_log=False, motd=False)
