@@ -36,6 +36,19 @@ logger = logging.getLogger("supportdesk.processes.dialogue_worker")  # not `__ma
 WORKER_NICENESS = 10
 
 
+def one_thread_for_tensorflow() -> int:
+    """TensorFlow's thread pools of one thread each: a worker is one core's share of the dialogue.
+
+    `DIALOGUE_WORKERS` already runs one worker per core; each worker's TensorFlow pools sized for
+    every core put N x N threads on N cores, spinning for work they then wait for (README Performance).
+    """
+    import tensorflow as tf
+
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    return max(tf.config.threading.get_inter_op_parallelism_threads(), tf.config.threading.get_intra_op_parallelism_threads())
+
+
 async def load_agent(model: str, endpoints_file: str) -> object:
     """Rasa's Agent with the model and the stores of `endpoints_file` (as `rasa run` builds it)."""
     from rasa.core.agent import load_agent as rasa_load_agent
@@ -50,6 +63,7 @@ async def load_agent(model: str, endpoints_file: str) -> object:
 async def serve(model: str, endpoints_file: str) -> None:
     """Run turns until SIGTERM/SIGINT."""
     runtime = get_runtime()
+    tensorflow_threads = one_thread_for_tensorflow()
     runtime.bind_agent(await load_agent(model, endpoints_file))
     freeze_startup_heap()  # the model and the domain are never collected; full passes skip them
     owner = f"{socket.gethostname()}-dialogue-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -61,7 +75,7 @@ async def serve(model: str, endpoints_file: str) -> None:
     for number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(number, stopping.set)
     task = asyncio.create_task(worker.run())
-    logger.info("dialogue.worker.started", extra={"owner": owner})
+    logger.info("dialogue.worker.started", extra={"owner": owner, "tensorflow_threads": tensorflow_threads})
     await stopping.wait()
     logger.info("dialogue.worker.stopping", extra={"owner": owner})
     await worker.stop()

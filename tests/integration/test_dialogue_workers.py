@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -66,6 +67,14 @@ def test_the_workers_yield_the_cpu_to_the_web_process(split):
     assert os.getpriority(os.PRIO_PROCESS, pid_of(service, "web")) == ours
     for worker in ("worker1", "worker2"):
         assert os.getpriority(os.PRIO_PROCESS, pid_of(service, worker)) == min(19, ours + WORKER_NICENESS)
+
+
+def test_each_worker_runs_tensorflow_on_one_thread(split):
+    service, _ = split
+    for worker in ("worker1", "worker2"):
+        log = (service.workdir / f"{worker}-{service.port}.log").read_text(errors="replace")
+        started = [json.loads(line) for line in log.splitlines() if '"dialogue.worker.started"' in line]
+        assert [entry["tensorflow_threads"] for entry in started] == [1]
 
 
 def test_every_customer_gets_one_answer_and_both_workers_take_turns(split):
