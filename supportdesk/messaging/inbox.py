@@ -195,11 +195,14 @@ def has_written(database: Database, conversation_id: str) -> bool:
 
 
 def claim_conversations(database: Database, owner: str, lease_seconds: float, limit: int) -> List[str]:
-    """Lease up to `limit` conversations that have pending messages; oldest first."""
+    """Lease up to `limit` conversations that have pending messages; oldest first; one transaction.
+
+    Conversations another worker holds are left out of the candidates; the lease still decides. The
+    leases are taken in the candidates' order (their oldest pending message), which only a lease's
+    holder can change, so two claims on PostgreSQL wait for each other at most, never in a cycle.
+    """
     now = time.time()
     with database.transaction() as cursor:
-        # Conversations another worker holds are left out here: trying their leases one by one cost a
-        # transaction each (a commit, and on PostgreSQL a WAL flush) for nothing. The lease still decides.
         candidates = cursor.execute(
             """SELECT m.conversation_id, MIN(m.id) AS first_id FROM inbox_messages m
                LEFT JOIN conversation_leases l ON l.conversation_id = m.conversation_id AND l.lease_until >= ?
@@ -207,12 +210,12 @@ def claim_conversations(database: Database, owner: str, lease_seconds: float, li
                GROUP BY m.conversation_id HAVING MAX(COALESCE(m.retry_at, 0)) <= ? ORDER BY first_id LIMIT ?""",
             (now, now, limit * 4),
         ).fetchall()
-    claimed: List[str] = []
-    for candidate in candidates:
-        if len(claimed) >= limit:
-            break
-        if acquire_lease(database, candidate["conversation_id"], owner, lease_seconds, now, extend_own=False):
-            claimed.append(candidate["conversation_id"])
+        claimed: List[str] = []
+        for candidate in candidates:
+            if len(claimed) >= limit:
+                break
+            if _take_lease(cursor, candidate["conversation_id"], owner, now + lease_seconds, now, extend_own=False):
+                claimed.append(candidate["conversation_id"])
     return claimed
 
 
@@ -224,15 +227,19 @@ def acquire_lease(
     With `extend_own=False` a live lease of ours also refuses: a claim must never start a
     second task on a conversation this worker is already processing.
     """
-    own_clause = " OR conversation_leases.owner = excluded.owner" if extend_own else ""
     with database.transaction() as cursor:
-        cursor.execute(
-            f"""INSERT INTO conversation_leases (conversation_id, owner, lease_until) VALUES (?, ?, ?)
-               ON CONFLICT (conversation_id) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
-               WHERE conversation_leases.lease_until < ?{own_clause}""",
-            (conversation_id, owner, now + lease_seconds, now),
-        )
-        return cursor.rowcount == 1
+        return _take_lease(cursor, conversation_id, owner, now + lease_seconds, now, extend_own)
+
+
+def _take_lease(cursor: Cursor, conversation_id: str, owner: str, until: float, now: float, extend_own: bool) -> bool:
+    own_clause = " OR conversation_leases.owner = excluded.owner" if extend_own else ""
+    cursor.execute(
+        f"""INSERT INTO conversation_leases (conversation_id, owner, lease_until) VALUES (?, ?, ?)
+           ON CONFLICT (conversation_id) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
+           WHERE conversation_leases.lease_until < ?{own_clause}""",
+        (conversation_id, owner, until, now),
+    )
+    return cursor.rowcount == 1
 
 
 def release_lease(database: Database, conversation_id: str, owner: str) -> None:
@@ -242,11 +249,28 @@ def release_lease(database: Database, conversation_id: str, owner: str) -> None:
 
 def pending_rows(database: Database, conversation_id: str, limit: int = 20) -> List[InboxRow]:
     """The conversation's unprocessed messages in the customer's order."""
-    rows = database.execute(
+    with database.transaction(immediate=False) as cursor:
+        return _pending_in(cursor, conversation_id, limit)
+
+
+def pending_rows_or_release(database: Database, conversation_id: str, owner: str) -> List[InboxRow]:
+    """The conversation's next messages; when there are none, our lease is given back in the same transaction.
+
+    A message stored after this transaction finds no lease of ours: its wake-up lets any worker claim it.
+    """
+    with database.transaction() as cursor:
+        rows = _pending_in(cursor, conversation_id)
+        if not rows:
+            cursor.execute("DELETE FROM conversation_leases WHERE conversation_id = ? AND owner = ?", (conversation_id, owner))
+        return rows
+
+
+def _pending_in(cursor: Cursor, conversation_id: str, limit: int = 20) -> List[InboxRow]:
+    rows = cursor.execute(
         """SELECT id, wamid, conversation_id, attempts, payload, received_at FROM inbox_messages
            WHERE conversation_id = ? AND state = 'pending' ORDER BY sent_at, id LIMIT ?""",
         (conversation_id, limit),
-    )
+    ).fetchall()
     return [
         InboxRow(
             id=row["id"],

@@ -98,20 +98,23 @@ class InboxWorker:
 
     async def _work_on(self, conversation_id: str) -> None:
         heartbeat = asyncio.create_task(self._keep_lease(conversation_id))
+        released = False
         try:
-            while not self._stopping:
-                rows = await self._database.run(inbox.pending_rows, self._database, conversation_id)
-                if not rows or not await self._process_in_order(rows):
-                    break
+            rows = await self._database.run(inbox.pending_rows, self._database, conversation_id)
+            while rows and not self._stopping and await self._process_in_order(rows):
+                # the next messages, or (none left) the lease given back, in one transaction
+                rows = await self._database.run(inbox.pending_rows_or_release, self._database, conversation_id, self._owner)
+                released = not rows
         except Exception:
             logger.exception("inbox.conversation.failed", extra={"conversation": mask_phone(conversation_id)})
         finally:
             heartbeat.cancel()
             self._active.discard(conversation_id)
-            try:
-                await self._database.run(inbox.release_lease, self._database, conversation_id, self._owner)
-            except Exception:
-                logger.warning("inbox.lease.release_failed", extra={"conversation": mask_phone(conversation_id)})
+            if not released:
+                try:
+                    await self._database.run(inbox.release_lease, self._database, conversation_id, self._owner)
+                except Exception:
+                    logger.warning("inbox.lease.release_failed", extra={"conversation": mask_phone(conversation_id)})
 
     async def _process_in_order(self, rows: list) -> bool:
         """Process rows in order; False when one failed (later rows wait for its retry)."""

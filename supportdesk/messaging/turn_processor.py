@@ -21,7 +21,7 @@ from supportdesk.messaging import inbox, outbox, stream_events
 from supportdesk.messaging.conversations import COLUMNS, Conversation, conversation_from_row
 from supportdesk.messaging.history import SHOWN_TEXT_KEY, bot_text
 from supportdesk.messaging.language import ENGLISH, remember_language
-from supportdesk.messaging.typed_choices import resolve_typed_choice
+from supportdesk.messaging.typed_choices import typed_choice_in
 from supportdesk.platform.database import Database
 from supportdesk.platform.timestamps import iso_time
 from supportdesk.whatsapp.graph_api import GraphApiClient
@@ -120,9 +120,11 @@ def stream_messages(
 
 @dataclasses.dataclass(frozen=True)
 class TurnStart:
-    """What the start of a turn read: earlier starts of the message (a crash), the language, the conversation."""
+    """What the start of a turn read: earlier starts of the message (a crash), the language, the conversation,
+    and the text Rasa gets (a typed "2" or option title resolved to the payload our last message offered)."""
 
     previous_starts: int
+    text: str
     language: str
     conversation: Optional[Conversation]
 
@@ -162,8 +164,8 @@ class TurnProcessor:
             return
         turn = await self._before_turn(row) if self._before_turn is not None else None
         text = turn.text if turn is not None and turn.text is not None else text
-        text = await self._database.run(self._resolve_numbered_choice, row.conversation_id, text)
-        start = await self._database.run(self._start, row, text if turn else message.user_text or "")
+        start = await self._database.run(self._start, row, text, text if turn else message.user_text or "")
+        text = start.text
         replies = None
         if start.previous_starts > 0:
             replies = replies_recorded_in(await self._retrieve_events(row.conversation_id), row.wamid)
@@ -206,15 +208,17 @@ class TurnProcessor:
         if self._after_turn is not None:
             await self._after_turn(row)
 
-    def _start(self, row: inbox.InboxRow, text: str) -> TurnStart:
-        """One transaction: count the start, read `text` into the conversation's language, read the conversation."""
+    def _start(self, row: inbox.InboxRow, text: str, language_text: str) -> TurnStart:
+        """One transaction: count the start, read `language_text` into the conversation's language, resolve a
+        typed choice in `text`, read the conversation."""
         with self._database.transaction() as cursor:
             previous_starts = inbox.mark_started(cursor, row.wamid)
             language = remember_language(
-                cursor, self._database.for_update, row.conversation_id, text, self._default_language, time.time()
+                cursor, self._database.for_update, row.conversation_id, language_text, self._default_language, time.time()
             )
+            text = typed_choice_in(cursor, row.conversation_id, text)
             found = cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (row.conversation_id,)).fetchone()
-        return TurnStart(previous_starts, language, conversation_from_row(found) if found else None)
+        return TurnStart(previous_starts, text, language, conversation_from_row(found) if found else None)
 
     def _finish(
         self,
@@ -230,10 +234,6 @@ class TurnProcessor:
             inbox.mark_done(cursor, row.wamid, now, state)
             for message in stream_messages(row, replies, now, turn):
                 stream_events.publish(cursor, stream_events.MESSAGE_CREATED, message, row.conversation_id)
-
-    def _resolve_numbered_choice(self, conversation_id: str, text: str) -> str:
-        """Map "2" or a typed option title back to its payload when our last message offered choices."""
-        return resolve_typed_choice(self._database, conversation_id, text)
 
     def _acknowledge(self, row: inbox.InboxRow, conversation: Optional[Conversation]) -> None:
         """Mark the message read, with the typing indicator when the assistant will answer."""

@@ -15,7 +15,7 @@ import re
 import unicodedata
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from supportdesk.platform.database import Database
+from supportdesk.platform.database import Cursor, Database
 from supportdesk.whatsapp.rendering import ELLIPSIS, choice_from_number
 
 MAX_TYPED_CHARS = 80  # longer than any option title (72): a sentence, not a choice
@@ -84,16 +84,22 @@ def choice_typed(text: str, options: Sequence[Option]) -> Optional[str]:
 
 def resolve_typed_choice(database: Database, conversation_id: str, text: str) -> str:
     """`text`, or the payload of the option it names in the last message the customer received from us."""
+    with database.transaction(immediate=False) as cursor:
+        return typed_choice_in(cursor, conversation_id, text)
+
+
+def typed_choice_in(cursor: Cursor, conversation_id: str, text: str) -> str:
+    """`resolve_typed_choice` inside a transaction the caller holds (a turn's start)."""
     if len(text) > MAX_TYPED_CHARS:
         return text
-    rows = database.execute(
+    row = cursor.execute(
         "SELECT message, numbered_choices FROM outbox_messages WHERE conversation_id = ? "
         f"AND state NOT IN ({', '.join('?' for _ in _UNSEEN_STATES)}) ORDER BY id DESC LIMIT 1",
         (conversation_id, *_UNSEEN_STATES),
-    )
-    if not rows:
+    ).fetchone()
+    if row is None:
         return text
-    options = offered_options(_json(rows[0]["message"]) or {}, _json(rows[0]["numbered_choices"]))
+    options = offered_options(_json(row["message"]) or {}, _json(row["numbered_choices"]))
     return choice_typed(text, options) or text
 
 

@@ -83,6 +83,31 @@ def test_a_conversation_is_leased_to_one_worker(database: Database) -> None:
     assert inbox.claim_conversations(database, "replica-b", 30, 10) == [KERRY]
 
 
+def test_a_worker_keeps_its_lease_while_messages_wait_and_gives_it_back_with_the_last(database: Database) -> None:
+    _store(database, _text_delivery("wamid.one", KERRY, 1795529100, "first"))
+    assert inbox.claim_conversations(database, "replica-a", 30, 10) == [KERRY]
+    _store(database, _text_delivery("wamid.two", KERRY, 1795529200, "second"))
+    with database.transaction() as cursor:
+        inbox.mark_done(cursor, "wamid.one", time.time())
+
+    assert [row.wamid for row in inbox.pending_rows_or_release(database, KERRY, "replica-a")] == ["wamid.two"]
+    assert inbox.claim_conversations(database, "replica-b", 30, 10) == []  # still ours
+    with database.transaction() as cursor:
+        inbox.mark_done(cursor, "wamid.two", time.time())
+    assert inbox.pending_rows_or_release(database, KERRY, "replica-a") == []
+    assert database.execute("SELECT conversation_id FROM conversation_leases") == []
+
+    _store(database, _text_delivery("wamid.three", KERRY, 1795529300, "third"))  # after the release: anyone's
+    assert inbox.claim_conversations(database, "replica-b", 30, 10) == [KERRY]
+
+
+def test_a_claim_leaves_a_lease_only_on_what_it_returns(database: Database) -> None:
+    _store(database, fixture_bytes("inbound_batch_three_messages.json"))
+    assert inbox.claim_conversations(database, "replica-a", 30, 1) == [KERRY]  # the oldest pending first
+    leases = database.execute("SELECT conversation_id, owner FROM conversation_leases")
+    assert leases == [{"conversation_id": KERRY, "owner": "replica-a"}]
+
+
 def test_an_expired_lease_can_be_taken_over(database: Database) -> None:
     _store(database, fixture_bytes("inbound_text.json"))
     assert inbox.acquire_lease(database, KERRY, "crashed", 30, now=time.time() - 60)
