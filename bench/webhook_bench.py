@@ -340,10 +340,11 @@ def database_server_cpu() -> float:
     return total
 
 
-def cpu_line(name: str, processes_cpu: float, database_cpu: float, messages: int) -> str:
+def cpu_line(name: str, processes_cpu: float, database_cpu: float, messages: int, bench_cpu: float) -> str:
     """CPU per message of one side of the comparison, its processes and the database server's share."""
     return (f"  {name}: {processes_cpu:.1f} s CPU in its processes + {database_cpu:.1f} s in PostgreSQL for {messages}"
-            f" messages = {(processes_cpu + database_cpu) / messages * 1000:.1f} ms per message")
+            f" messages = {(processes_cpu + database_cpu) / messages * 1000:.1f} ms per message"
+            f" (and the bench's own process, on the same cores: {bench_cpu / messages * 1000:.1f} ms)")
 
 
 def process_report(replicas: List[RunningService], cpu_before: Dict[int, float]) -> List[str]:
@@ -420,7 +421,7 @@ def run(stack: contextlib.ExitStack) -> int:
     try:
         asyncio.run(bench_whatsapp([r.url for r in replicas], clock, 10, 5))  # warm-up: models, connections
         cpu_before = {process.pid: cpu_seconds(process.pid) for replica in replicas for _, process, _ in replica.processes}
-        database_before = database_server_cpu()
+        database_before, bench_before = database_server_cpu(), time.process_time()
         for level in levels:
             rows.append((label, level, asyncio.run(
                 bench_whatsapp([r.url for r in replicas], clock, args.messages, level))))
@@ -430,7 +431,8 @@ def run(stack: contextlib.ExitStack) -> int:
         processes = process_report(replicas, cpu_before)
         ours_cpu = sum(cpu_seconds(pid) - before for pid, before in cpu_before.items())
         cpu_lines = [cpu_line("ours", ours_cpu, database_server_cpu() - database_before,
-                              args.messages * len(levels) + args.conversations * args.turns)]
+                              args.messages * len(levels) + args.conversations * args.turns,
+                              time.process_time() - bench_before)]
         profile = turn_profile([replica.workdir for replica in replicas])
     finally:
         for replica in replicas:
@@ -447,18 +449,19 @@ def run(stack: contextlib.ExitStack) -> int:
         try:
             asyncio.run(bench_rest(rest.url, 10, 5))
             rest_before = {process.pid: cpu_seconds(process.pid) for _, process, _ in rest.processes}
-            database_before = database_server_cpu()
+            database_before, bench_before = database_server_cpu(), time.process_time()
             for level in levels:
                 rows.append(("rest (stock Rasa)", level, asyncio.run(bench_rest(rest.url, args.messages, level))))
             cpu_lines.append(cpu_line("stock REST", sum(cpu_seconds(pid) - before for pid, before in rest_before.items()),
-                                      database_server_cpu() - database_before, args.messages * len(levels)))
+                                      database_server_cpu() - database_before, args.messages * len(levels),
+                                      time.process_time() - bench_before))
         finally:
             rest.stop()
     print_table(rows)
     print(f"our processes ({'rasa run' if args.workers == 0 else f'web + {args.workers} dialogue workers'}, "
           f"and the action server), after the run:")
     print("\n".join(processes))
-    print("CPU used during the measurements (the bench's own process not counted):")
+    print("CPU used during the measurements:")
     print("\n".join(cpu_lines))
     print(profile)
     return 0

@@ -19,8 +19,7 @@ from supportdesk.attendant.push import PushMessage, PushSender
 from supportdesk.attendant.workspace import available_attendants
 from supportdesk.handoff.state import HandoffTimeouts, take_over
 from supportdesk.handoff.summary import summary_push
-from supportdesk.messaging import stream_events
-from supportdesk.messaging.conversations import COLUMNS, Conversation, conversation_from_row
+from supportdesk.messaging.conversations import Conversation, publish_conversation
 from supportdesk.platform.database import Database
 from supportdesk.platform.redaction import mask_phone
 
@@ -48,10 +47,7 @@ def _assign(database: Database, conversation_id: str, attendant_id: str, timeout
         if not take_over(cursor, conversation_id, attendant_id, timeouts, now, ("waiting",)):
             return None
         cursor.execute("UPDATE attendant_presence SET last_assigned_at = ? WHERE attendant_id = ?", (now, attendant_id))
-        conversation = conversation_from_row(
-            cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
-        )
-        stream_events.publish(cursor, stream_events.CONVERSATION_UPDATED, conversation.to_json(), conversation_id)
+        conversation = publish_conversation(cursor, conversation_id)
     return conversation
 
 

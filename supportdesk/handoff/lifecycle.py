@@ -12,7 +12,7 @@ from typing import Any, Dict, Optional
 
 from supportdesk.handoff.state import HandoffTimeouts, close_open_request, record_attendant_reply, take_over
 from supportdesk.messaging import outbox, stream_events
-from supportdesk.messaging.conversations import COLUMNS, Conversation, conversation_from_row
+from supportdesk.messaging.conversations import COLUMNS, Conversation, conversation_from_row, publish_conversation
 from supportdesk.platform.database import Cursor, Database
 from supportdesk.platform.timestamps import iso_time
 
@@ -49,14 +49,6 @@ def _locked_row(database: Database, cursor: Cursor, conversation_id: str) -> Dic
     if found is None:
         raise LifecycleRefused(Refused.NOT_FOUND)
     return found
-
-
-def publish_conversation(cursor: Cursor, conversation_id: str) -> Conversation:
-    """Stream the conversation as it is now in this transaction, and return it."""
-    row = cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
-    conversation = conversation_from_row(row)
-    stream_events.publish(cursor, stream_events.CONVERSATION_UPDATED, conversation.to_json(), conversation_id)
-    return conversation
 
 
 def send_template(

@@ -18,8 +18,7 @@ import enum
 import time
 from typing import List, Optional
 
-from supportdesk.messaging import stream_events
-from supportdesk.messaging.conversations import COLUMNS, Conversation, conversation_from_row
+from supportdesk.messaging.conversations import Conversation, find_conversation, publish_conversation
 from supportdesk.platform.database import Cursor, Database
 from supportdesk.platform.settings import Settings
 
@@ -67,20 +66,12 @@ class DueTimer:
     conversation: Conversation
 
 
-def _changed(cursor: Cursor, conversation_id: str) -> Conversation:
-    conversation = _load_in(cursor, conversation_id)
-    stream_events.publish(cursor, stream_events.CONVERSATION_UPDATED, conversation.to_json(), conversation_id)
-    return conversation
-
-
-def _find_in(cursor: Cursor, conversation_id: str) -> Optional[Conversation]:
-    row = cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
-    return conversation_from_row(row) if row else None
-
-
 def _load_in(cursor: Cursor, conversation_id: str) -> Conversation:
-    row = cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
-    return conversation_from_row(row)
+    """The conversation a transition has just read or changed (it exists)."""
+    conversation = find_conversation(cursor, conversation_id)
+    if conversation is None:
+        raise LookupError(f"no conversation {conversation_id!r}")
+    return conversation
 
 
 def request_handoff(
@@ -116,7 +107,7 @@ def request_handoff(
             "INSERT INTO handoff_requests (conversation_id, reason, requested_at) VALUES (?, ?, ?)",
             (conversation_id, reason, now),
         )
-        return TransitionResult(_changed(cursor, conversation_id), changed=True)
+        return TransitionResult(publish_conversation(cursor, conversation_id), changed=True)
 
 
 def take_over(
@@ -156,8 +147,8 @@ def claim(
     now = time.time() if now is None else now
     with database.transaction() as cursor:
         if take_over(cursor, conversation_id, attendant_id, timeouts, now, ("bot", "waiting", "closed")):
-            return TransitionResult(_changed(cursor, conversation_id), changed=True)
-        current = _find_in(cursor, conversation_id)  # why not, decided in the same transaction
+            return TransitionResult(publish_conversation(cursor, conversation_id), changed=True)
+        current = find_conversation(cursor, conversation_id)  # why not, decided in the same transaction
     if current is None:
         return TransitionResult(None, changed=False, refused=ClaimRefused.NOT_FOUND)
     if current.assigned_to == attendant_id:
@@ -182,8 +173,8 @@ def release(
         )
         if cursor.rowcount == 1:
             close_open_request(cursor, conversation_id, "released", now, attendant_id)
-            return TransitionResult(_changed(cursor, conversation_id), changed=True)
-        current = _find_in(cursor, conversation_id)
+            return TransitionResult(publish_conversation(cursor, conversation_id), changed=True)
+        current = find_conversation(cursor, conversation_id)
     if current is None:
         return TransitionResult(None, changed=False, refused=ClaimRefused.NOT_FOUND)
     return TransitionResult(current, changed=False, refused=ClaimRefused.NOT_HELD)
@@ -210,7 +201,7 @@ def follow_up(cursor: Cursor, conversation_id: str, now: float) -> bool:
     )
     if cursor.rowcount != 1:
         return False
-    _changed(cursor, conversation_id)
+    publish_conversation(cursor, conversation_id)
     return True
 
 
@@ -307,7 +298,7 @@ def _take_timer(
             return None  # another replica took it
         if kind is TimerKind.GIVE_UP:
             close_open_request(cursor, conversation_id, "gave_up", now)
-            return DueTimer(kind, _changed(cursor, conversation_id))
+            return DueTimer(kind, publish_conversation(cursor, conversation_id))
         return DueTimer(kind, _load_in(cursor, conversation_id))
 
 

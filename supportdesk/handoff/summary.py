@@ -20,8 +20,7 @@ from supportdesk.attendant.push import PushMessage, PushSender
 from supportdesk.knowledge.openai_answers import ANSWER, OpenAiAnswers, get_openai_answers
 from supportdesk.knowledge.prompt import configured_secrets
 from supportdesk.knowledge.team_writing import TrackerHistory, conversation_messages, request_messages, transcript, write
-from supportdesk.messaging import stream_events
-from supportdesk.messaging.conversations import COLUMNS, Conversation, conversation_from_row
+from supportdesk.messaging.conversations import COLUMNS, Conversation, conversation_from_row, publish_conversation
 from supportdesk.platform.database import Database
 from supportdesk.platform.redaction import mask_phone
 from supportdesk.platform.settings import Settings
@@ -65,9 +64,7 @@ def store_summary(database: Database, conversation_id: str, summary: str) -> Con
             "UPDATE conversations SET summary = ?, version = version + 1, updated_at = ? WHERE id = ?",
             (summary, time.time(), conversation_id),
         )
-        row = cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
-        conversation = conversation_from_row(row)
-        stream_events.publish(cursor, stream_events.CONVERSATION_UPDATED, conversation.to_json(), conversation_id)
+        conversation = publish_conversation(cursor, conversation_id)
     return conversation
 
 

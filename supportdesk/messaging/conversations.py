@@ -6,7 +6,8 @@ import dataclasses
 import time
 from typing import Any, Dict, List, Optional
 
-from supportdesk.platform.database import Database
+from supportdesk.messaging import stream_events
+from supportdesk.platform.database import Cursor, Database
 from supportdesk.platform.timestamps import iso_time
 
 CUSTOMER_SERVICE_WINDOW_SECONDS = 24 * 60 * 60
@@ -86,8 +87,23 @@ def conversation_from_row(row: Dict[str, Any]) -> Conversation:
 
 def load_conversation(database: Database, conversation_id: str) -> Optional[Conversation]:
     """The stored conversation, or None for an unknown customer."""
-    rows = database.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (conversation_id,))
-    return conversation_from_row(rows[0]) if rows else None
+    with database.transaction(immediate=False) as cursor:
+        return find_conversation(cursor, conversation_id)
+
+
+def find_conversation(cursor: Cursor, conversation_id: str) -> Optional[Conversation]:
+    """The conversation as the caller's transaction sees it, or None for an unknown customer."""
+    row = cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+    return conversation_from_row(row) if row else None
+
+
+def publish_conversation(cursor: Cursor, conversation_id: str) -> Conversation:
+    """Stream `conversation.updated` with the conversation as it is now in the caller's transaction; returns it."""
+    conversation = find_conversation(cursor, conversation_id)
+    if conversation is None:
+        raise LookupError(f"no conversation {conversation_id!r} to publish")
+    stream_events.publish(cursor, stream_events.CONVERSATION_UPDATED, conversation.to_json(), conversation_id)
+    return conversation
 
 
 def list_conversations(database: Database, status: Optional[str] = None, limit: int = 200) -> List[Conversation]:

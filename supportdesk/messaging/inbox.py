@@ -131,8 +131,7 @@ def _touch_conversations(cursor: Cursor, messages: Dict[str, List[Tuple[InboundM
 
 def _reopen_if_closed(cursor: Cursor, conversation_ids: List[str], now: float) -> None:
     """A resolved (`closed`) conversation is the assistant's again when the customer writes."""
-    from supportdesk.messaging import stream_events
-    from supportdesk.messaging.conversations import COLUMNS, conversation_from_row
+    from supportdesk.messaging.conversations import publish_conversation
 
     for chunk in _chunks(conversation_ids):
         marks = ", ".join("?" * len(chunk))
@@ -142,8 +141,7 @@ def _reopen_if_closed(cursor: Cursor, conversation_ids: List[str], now: float) -
             (now, *chunk),
         ).fetchall()
         for row in reopened:
-            found = cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (row["id"],)).fetchone()
-            stream_events.publish(cursor, stream_events.CONVERSATION_UPDATED, conversation_from_row(found).to_json(), row["id"])
+            publish_conversation(cursor, row["id"])
 
 
 def store_delivery(database: Database, delivery: WebhookDelivery, now: Optional[float] = None) -> StoredDelivery:

@@ -15,8 +15,7 @@ import threading
 import unicodedata
 from typing import Any, Optional
 
-from supportdesk.messaging import stream_events
-from supportdesk.messaging.conversations import COLUMNS, conversation_from_row
+from supportdesk.messaging.conversations import publish_conversation
 from supportdesk.platform.database import Cursor
 from supportdesk.platform.settings import SUPPORTED_LANGUAGES
 
@@ -135,7 +134,5 @@ def remember_language(cursor: Cursor, for_update: str, conversation_id: str, tex
             "UPDATE conversations SET language = ?, version = version + 1, updated_at = ? WHERE id = ?",
             (language, now, conversation_id),
         )
-        changed = cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
-        conversation = conversation_from_row(changed)
-        stream_events.publish(cursor, stream_events.CONVERSATION_UPDATED, conversation.to_json(), conversation_id)
+        publish_conversation(cursor, conversation_id)
     return language

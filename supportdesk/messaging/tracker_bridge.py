@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed, Event, SlotSet
 
-from supportdesk.messaging.conversations import COLUMNS, WAITING_SLOT, conversation_from_row, load_conversation
+from supportdesk.messaging.conversations import WAITING_SLOT, find_conversation, load_conversation
 from supportdesk.messaging.outbox import message_id_of
 from supportdesk.platform.database import Database
 
@@ -138,8 +138,7 @@ def _catch_up_inputs(
             "WHERE conversation_id = ? AND in_tracker = 0 ORDER BY id",
             (conversation_id,),
         ).fetchall()
-        found = cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
-    conversation = conversation_from_row(found) if found is not None else None
+        conversation = find_conversation(cursor, conversation_id)
     if conversation is None:
         return rows, False, None, None
     return rows, conversation.bot_is_silent, conversation.language, conversation.status == "waiting"

@@ -18,7 +18,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
 
 from supportdesk.messaging import inbox, outbox, stream_events
-from supportdesk.messaging.conversations import COLUMNS, Conversation, conversation_from_row
+from supportdesk.messaging.conversations import Conversation, find_conversation
 from supportdesk.messaging.history import SHOWN_TEXT_KEY, bot_text
 from supportdesk.messaging.language import ENGLISH, remember_language
 from supportdesk.messaging.typed_choices import typed_choice_in
@@ -217,8 +217,8 @@ class TurnProcessor:
                 cursor, self._database.for_update, row.conversation_id, language_text, self._default_language, time.time()
             )
             text = typed_choice_in(cursor, row.conversation_id, text)
-            found = cursor.execute(f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (row.conversation_id,)).fetchone()
-        return TurnStart(previous_starts, text, language, conversation_from_row(found) if found else None)
+            conversation = find_conversation(cursor, row.conversation_id)
+        return TurnStart(previous_starts, text, language, conversation)
 
     def _finish(
         self,
