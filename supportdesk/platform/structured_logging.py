@@ -8,6 +8,7 @@ in URLs and messages) keep only their last four digits, and a peer's quoted answ
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import logging
 from typing import Any
@@ -22,11 +23,17 @@ _SECRET_KEYS = ("token", "secret", "authorization", "signature", "password", "ap
 SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access")
 
 
+@functools.lru_cache(maxsize=1024)
+def _names_a_secret(key: str) -> bool:
+    """Whether a field's name says it holds a secret (field names repeat: the answer is kept)."""
+    return any(part in key.lower() for part in _SECRET_KEYS)
+
+
 def _safe(key: str, value: Any) -> Any:
     """Numbers pass (token counts are not tokens); secret-named strings never do; phones are masked."""
     if isinstance(value, (int, float, bool)) or value is None:
         return value
-    if any(part in key.lower() for part in _SECRET_KEYS):
+    if _names_a_secret(key):
         return "[redacted]"
     return mask_phones_in_text(str(value))
 

@@ -69,12 +69,12 @@ def test_the_workers_yield_the_cpu_to_the_web_process(split):
         assert os.getpriority(os.PRIO_PROCESS, pid_of(service, worker)) == min(19, ours + WORKER_NICENESS)
 
 
-def test_each_worker_runs_tensorflow_on_one_thread(split):
+def test_each_worker_runs_tensorflow_on_one_thread_and_its_turns_on_uvloop(split):
     service, _ = split
     for worker in ("worker1", "worker2"):
         log = (service.workdir / f"{worker}-{service.port}.log").read_text(errors="replace")
         started = [json.loads(line) for line in log.splitlines() if '"dialogue.worker.started"' in line]
-        assert [entry["tensorflow_threads"] for entry in started] == [1]
+        assert [(entry["tensorflow_threads"], entry["event_loop"]) for entry in started] == [(1, "uvloop")]
 
 
 def test_every_customer_gets_one_answer_and_both_workers_take_turns(split):
