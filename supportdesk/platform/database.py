@@ -28,6 +28,7 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000  # replicas on one SQLite file wait rather than 
 SQLITE_LOCK_RETRY_FIRST = 0.000_1
 SQLITE_LOCK_RETRY_CAP = 0.001
 SQLITE_AUTOCHECKPOINT_PAGES = 1000  # SQLite's default: the commit that takes the WAL past it copies it back
+POSTGRES_POOL_SIZE = 12  # worker threads of one replica; PostgreSQL's default limit is 100
 
 _checkpoints_here = True
 
@@ -51,7 +52,6 @@ def sqlite_connection_pragmas() -> List[str]:
         "PRAGMA synchronous=NORMAL",
         f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES if _checkpoints_here else 0}",
     ]
-POSTGRES_POOL_SIZE = 12  # worker threads of one replica; PostgreSQL's default limit is 100
 
 
 class DatabaseUnavailable(RuntimeError):
