@@ -28,7 +28,7 @@ AUTO_ASSIGN_MODES = ("off", "round_robin")  # HANDOFF_AUTO_ASSIGN
 SUPPORTED_LANGUAGES = ("en", "pt-BR")  # the languages every customer-facing response exists in
 
 
-def _cores() -> int:
+def cores() -> int:
     """CPUs this process may use: the default number of dialogue worker processes."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
@@ -100,7 +100,7 @@ class Settings:
     server_max_body_bytes: int = 4 * 1024 * 1024
 
     # Dialogue worker processes `make run` starts beside the web process; 0: the dialogue runs inside it.
-    dialogue_workers: int = dataclasses.field(default_factory=_cores)
+    dialogue_workers: int = dataclasses.field(default_factory=cores)
 
     simulator_enabled: bool = False
     log_level: str = "INFO"

@@ -24,7 +24,7 @@ import uvloop
 
 from supportdesk.messaging import wakeup
 from supportdesk.messaging.inbox_worker import InboxWorker
-from supportdesk.platform.settings import get_settings
+from supportdesk.platform.settings import cores, get_settings
 from supportdesk.platform.structured_logging import configure_process_logging
 from supportdesk.processes.dialogue import WORKER_CONVERSATIONS, turn_processor
 from supportdesk.processes.startup_heap import freeze_startup_heap
@@ -38,16 +38,17 @@ logger = logging.getLogger("supportdesk.processes.dialogue_worker")  # not `__ma
 WORKER_NICENESS = 10
 
 
-def one_thread_for_tensorflow() -> int:
-    """TensorFlow's thread pools of one thread each: a worker is one core's share of the dialogue.
+def size_tensorflow_pools(workers: int) -> int:
+    """TensorFlow's thread pools sized to this worker's share of the cores (at least one thread); returns it.
 
-    `DIALOGUE_WORKERS` already runs one worker per core; each worker's TensorFlow pools sized for
+    `DIALOGUE_WORKERS` (default: one per core) workers share the machine; each one's pools sized for
     every core put N x N threads on N cores, spinning for work they then wait for (README Performance).
     """
     import tensorflow as tf
 
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    tf.config.threading.set_intra_op_parallelism_threads(1)
+    threads = max(1, cores() // max(1, workers))
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
     return max(tf.config.threading.get_inter_op_parallelism_threads(), tf.config.threading.get_intra_op_parallelism_threads())
 
 
@@ -65,7 +66,7 @@ async def load_agent(model: str, endpoints_file: str) -> object:
 async def serve(model: str, endpoints_file: str) -> None:
     """Run turns until SIGTERM/SIGINT."""
     runtime = get_runtime()
-    tensorflow_threads = one_thread_for_tensorflow()
+    tensorflow_threads = size_tensorflow_pools(runtime.settings.dialogue_workers)
     runtime.bind_agent(await load_agent(model, endpoints_file))
     freeze_startup_heap()  # the model and the domain are never collected; full passes skip them
     owner = f"{socket.gethostname()}-dialogue-{os.getpid()}-{uuid.uuid4().hex[:6]}"

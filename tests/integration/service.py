@@ -146,7 +146,8 @@ class RunningService:
 
     def _spawn(self, name: str, command: list) -> None:
         log = open(self.workdir / f"{name}-{self.port}.log", "ab")
-        process = subprocess.Popen(command, cwd=PROJECT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        env = {**self.env, "DIALOGUE_WORKERS": str(self.workers)}  # as `make run` starts them: all, on these cores
+        process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.processes.append((name, process, log))
 
     def wait_ready(self) -> None:
