@@ -14,6 +14,7 @@ import random
 import time
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
+from supportdesk.messaging.conversations import publish_conversation
 from supportdesk.platform.database import Cursor, Database
 from supportdesk.platform.retry_policy import RetryPolicy
 from supportdesk.whatsapp.payload import InboundMessage, MessageKind, WebhookDelivery, parse_webhook
@@ -131,8 +132,6 @@ def _touch_conversations(cursor: Cursor, messages: Dict[str, List[Tuple[InboundM
 
 def _reopen_if_closed(cursor: Cursor, conversation_ids: List[str], now: float) -> None:
     """A resolved (`closed`) conversation is the assistant's again when the customer writes."""
-    from supportdesk.messaging.conversations import publish_conversation
-
     for chunk in _chunks(conversation_ids):
         marks = ", ".join("?" * len(chunk))
         reopened = cursor.execute(
