@@ -28,9 +28,35 @@ AUTO_ASSIGN_MODES = ("off", "round_robin")  # HANDOFF_AUTO_ASSIGN
 SUPPORTED_LANGUAGES = ("en", "pt-BR")  # the languages every customer-facing response exists in
 
 
-def cores() -> int:
-    """CPUs this process may use: the default number of dialogue worker processes."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+def cores(cgroup_root: Path = Path("/sys/fs/cgroup")) -> int:
+    """CPUs this process may use: its CPU affinity, capped by its container's CPU quota (rounded up).
+
+    The default number of dialogue workers, and each worker's TensorFlow threads: a pod limited to
+    one CPU on a 16-core node runs one thread, not sixteen throttled ones.
+    """
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    quota = cgroup_cpu_quota(cgroup_root)
+    return max(1, min(available, quota)) if quota else available
+
+
+def cgroup_cpu_quota(root: Path) -> Optional[int]:
+    """Whole CPUs the cgroup's quota allows (v2 `cpu.max`, else v1 `cpu.cfs_quota_us`); None without a quota."""
+    limit = _first_line(root / "cpu.max")
+    if limit is not None:
+        quota, _, period = limit.partition(" ")
+    else:
+        quota, period = _first_line(root / "cpu" / "cpu.cfs_quota_us"), _first_line(root / "cpu" / "cpu.cfs_period_us")
+    try:
+        return -(-int(quota) // int(period)) if int(quota) > 0 else None  # "max" and -1: no quota
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+
+
+def _first_line(path: Path) -> Optional[str]:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return None
 
 
 class SettingsError(ValueError):

@@ -83,3 +83,39 @@ def test_media_settings(tmp_path: Path) -> None:
     ):
         with pytest.raises(SettingsError, match=message):
             load_settings(environ=environ, dotenv=tmp_path / "none.env")
+
+
+def _cgroup(tmp_path: Path, files: dict) -> Path:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "files, quota",
+    [
+        ({"cpu.max": "100000 100000\n"}, 1),  # a pod limited to one CPU (cgroup v2)
+        ({"cpu.max": "150000 100000\n"}, 2),  # 1.5 CPUs: rounded up
+        ({"cpu.max": "max 100000\n"}, None),
+        ({"cpu/cpu.cfs_quota_us": "200000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 2),  # cgroup v1
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+        ({}, None),  # no cgroup files: no quota
+        ({"cpu.max": "garbage\n"}, None),
+    ],
+)
+def test_a_containers_cpu_quota_is_read_from_its_cgroup(tmp_path: Path, files: dict, quota) -> None:
+    from supportdesk.platform.settings import cgroup_cpu_quota
+
+    assert cgroup_cpu_quota(_cgroup(tmp_path, files)) == quota
+
+
+def test_cores_are_capped_by_the_quota_and_never_zero(tmp_path: Path) -> None:
+    import os
+
+    from supportdesk.platform.settings import cores
+
+    available = len(os.sched_getaffinity(0))
+    assert cores(_cgroup(tmp_path / "one", {"cpu.max": "100000 100000\n"})) == 1
+    assert cores(_cgroup(tmp_path / "none", {})) == available
+    assert cores(_cgroup(tmp_path / "many", {"cpu.max": "6400000 100000\n"})) == available  # quota above the affinity
