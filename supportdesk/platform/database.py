@@ -59,18 +59,29 @@ class DatabaseUnavailable(RuntimeError):
 
 
 class Cursor:
-    """A cursor that accepts `?` placeholders on both engines and returns dict rows."""
+    """A cursor that accepts `?` placeholders on both engines and returns dict rows.
 
-    def __init__(self, raw: Any, postgres: bool) -> None:
+    On PostgreSQL the transaction's `BEGIN` travels with its first statement (`begin`): one round trip
+    fewer per transaction than psycopg2's own, which sends it alone.
+    """
+
+    def __init__(self, raw: Any, postgres: bool, begin: str = "") -> None:
         self._raw = raw
         self._postgres = postgres
+        self._begin = begin
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         """Run one statement."""
         if self._postgres:
             sql = sql.replace("%", "%%").replace("?", "%s")
+            sql, self._begin = self._begin + sql, ""
         self._raw.execute(sql, tuple(params))
         return self
+
+    @property
+    def began(self) -> bool:
+        """Whether a statement (and with it, on PostgreSQL, the transaction) was sent."""
+        return not self._begin
 
     @property
     def rowcount(self) -> int:
@@ -175,14 +186,19 @@ class Database:
         pool = self._postgres_pool()
         connection = pool.getconn()
         broken = False
+        cursor: Optional[Cursor] = None
         try:
+            connection.autocommit = True  # the transaction is ours: BEGIN with the first statement, then COMMIT
             with connection.cursor() as raw:
-                yield Cursor(raw, postgres=True)
-            connection.commit()
+                cursor = Cursor(raw, postgres=True, begin="BEGIN; ")
+                yield cursor
+                if cursor.began:
+                    raw.execute("COMMIT")
         except BaseException as error:
             broken = bool(connection.closed) or _is_connection_error(error)
-            with contextlib.suppress(Exception):
-                connection.rollback()
+            if cursor is not None and cursor.began and not connection.closed:
+                with contextlib.suppress(Exception), connection.cursor() as raw:
+                    raw.execute("ROLLBACK")
             raise
         finally:
             pool.putconn(connection, close=broken or bool(connection.closed))

@@ -36,6 +36,35 @@ def test_failed_transaction_is_rolled_back(database: Database) -> None:
     assert database.execute("SELECT id FROM conversations") == []
 
 
+def test_a_statement_that_fails_rolls_back_the_transaction_and_the_connection_serves_the_next(database: Database) -> None:
+    with pytest.raises(Exception):
+        with database.transaction() as cursor:
+            cursor.execute("INSERT INTO conversations (id, created_at, updated_at) VALUES (?, ?, ?)", ("1", 1.0, 1.0))
+            cursor.execute("INSERT INTO conversations (id, created_at, updated_at) VALUES (?, ?, ?)", ("1", 1.0, 1.0))
+    for _ in range(3):  # the pooled connection is not left inside the aborted transaction
+        assert database.execute("SELECT id FROM conversations") == []
+    with database.transaction():
+        pass  # nothing sent: nothing to commit
+    database.execute("INSERT INTO conversations (id, created_at, updated_at) VALUES (?, ?, ?)", ("2", 1.0, 1.0))
+    assert database.execute("SELECT id FROM conversations") == [{"id": "2"}]
+
+
+def test_a_transaction_is_invisible_to_others_until_it_commits(database: Database) -> None:
+    other = Database(database.url)
+    try:
+        with database.transaction() as cursor:
+            cursor.execute("INSERT INTO conversations (id, created_at, updated_at) VALUES (?, ?, ?)", ("1", 1.0, 1.0))
+            assert cursor.execute("SELECT COUNT(*) AS n FROM conversations").fetchone() == {"n": 1}
+            seen_outside = []
+            reader = threading.Thread(target=lambda: seen_outside.append(other.execute("SELECT COUNT(*) AS n FROM conversations")))
+            reader.start()
+            reader.join()
+            assert seen_outside == [[{"n": 0}]]
+        assert other.execute("SELECT COUNT(*) AS n FROM conversations") == [{"n": 1}]
+    finally:
+        other.close()
+
+
 def test_concurrent_migrations_from_two_replicas(database: Database) -> None:
     replicas = [Database(database.url) for _ in range(2)]
     errors = []
