@@ -4,6 +4,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import psycopg2
 import pytest
 
 from supportdesk.platform import database as database_module
@@ -37,7 +38,7 @@ def test_failed_transaction_is_rolled_back(database: Database) -> None:
 
 
 def test_a_statement_that_fails_rolls_back_the_transaction_and_the_connection_serves_the_next(database: Database) -> None:
-    with pytest.raises(Exception):
+    with pytest.raises((sqlite3.IntegrityError, psycopg2.IntegrityError)):  # the same id twice
         with database.transaction() as cursor:
             cursor.execute("INSERT INTO conversations (id, created_at, updated_at) VALUES (?, ?, ?)", ("1", 1.0, 1.0))
             cursor.execute("INSERT INTO conversations (id, created_at, updated_at) VALUES (?, ?, ?)", ("1", 1.0, 1.0))
