@@ -241,7 +241,12 @@ def _take_lease(cursor: Cursor, conversation_id: str, owner: str, until: float, 
 
 def release_lease(database: Database, conversation_id: str, owner: str) -> None:
     """Give a conversation back so any worker may take it."""
-    database.execute("DELETE FROM conversation_leases WHERE conversation_id = ? AND owner = ?", (conversation_id, owner))
+    with database.transaction() as cursor:
+        _drop_lease(cursor, conversation_id, owner)
+
+
+def _drop_lease(cursor: Cursor, conversation_id: str, owner: str) -> None:
+    cursor.execute("DELETE FROM conversation_leases WHERE conversation_id = ? AND owner = ?", (conversation_id, owner))
 
 
 def pending_rows(database: Database, conversation_id: str, limit: int = 20) -> List[InboxRow]:
@@ -258,7 +263,7 @@ def pending_rows_or_release(database: Database, conversation_id: str, owner: str
     with database.transaction() as cursor:
         rows = _pending_in(cursor, conversation_id)
         if not rows:
-            cursor.execute("DELETE FROM conversation_leases WHERE conversation_id = ? AND owner = ?", (conversation_id, owner))
+            _drop_lease(cursor, conversation_id, owner)
         return rows
 
 
