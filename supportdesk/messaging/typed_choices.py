@@ -15,7 +15,7 @@ import re
 import unicodedata
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from supportdesk.platform.database import Cursor, Database
+from supportdesk.platform.database import Cursor
 from supportdesk.whatsapp.rendering import ELLIPSIS, choice_from_number
 
 MAX_TYPED_CHARS = 80  # longer than any option title (72): a sentence, not a choice
@@ -82,14 +82,10 @@ def choice_typed(text: str, options: Sequence[Option]) -> Optional[str]:
     return matches.pop() if len(matches) == 1 else None
 
 
-def resolve_typed_choice(database: Database, conversation_id: str, text: str) -> str:
-    """`text`, or the payload of the option it names in the last message the customer received from us."""
-    with database.transaction(immediate=False) as cursor:
-        return typed_choice_in(cursor, conversation_id, text)
-
-
 def typed_choice_in(cursor: Cursor, conversation_id: str, text: str) -> str:
-    """`resolve_typed_choice` inside a transaction the caller holds (a turn's start)."""
+    """`text`, or the payload of the option it names in the last message the customer received from us.
+
+    Runs in the caller's transaction (a turn's start)."""
     if len(text) > MAX_TYPED_CHARS:
         return text
     row = cursor.execute(

@@ -8,7 +8,7 @@ import pytest
 from supportdesk.messaging import outbox
 from supportdesk.messaging.inbox import pending_rows, store_delivery
 from supportdesk.messaging.turn_processor import TurnProcessor, drafts_for_replies
-from supportdesk.messaging.typed_choices import choice_typed, comparable, offered_options, resolve_typed_choice
+from supportdesk.messaging.typed_choices import choice_typed, comparable, offered_options, typed_choice_in
 from supportdesk.platform.database import Database
 from supportdesk.whatsapp.payload import parse_webhook
 from tests.integration.service import text_delivery
@@ -19,6 +19,12 @@ SERVICES = [{"title": title, "payload": title} for title in (
     "Haircut", "Children's cut", "Blow-dry", "Colour", "Highlights & balayage", "Keratin smoothing",
     "Bridal hair", "Brows & lashes", "Manicure & pedicure", "Facial",
 )]
+
+
+def resolve_typed_choice(database: Database, conversation_id: str, text: str) -> str:
+    """What a turn's start resolves `text` to, in a transaction of its own."""
+    with database.transaction(immediate=False) as cursor:
+        return typed_choice_in(cursor, conversation_id, text)
 
 
 def _send(database: Database, reply: Dict[str, Any], answers: str = "wamid.in", state: str = "sent") -> None:
