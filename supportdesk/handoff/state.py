@@ -18,7 +18,7 @@ import enum
 import time
 from typing import List, Optional
 
-from supportdesk.messaging.conversations import Conversation, find_conversation, publish_conversation
+from supportdesk.messaging.conversations import Conversation, existing_conversation, find_conversation, publish_conversation
 from supportdesk.platform.database import Cursor, Database
 from supportdesk.platform.settings import Settings
 
@@ -66,14 +66,6 @@ class DueTimer:
     conversation: Conversation
 
 
-def _load_in(cursor: Cursor, conversation_id: str) -> Conversation:
-    """The conversation a transition has just read or changed (it exists)."""
-    conversation = find_conversation(cursor, conversation_id)
-    if conversation is None:
-        raise LookupError(f"no conversation {conversation_id!r}")
-    return conversation
-
-
 def request_handoff(
     database: Database,
     conversation_id: str,
@@ -102,7 +94,7 @@ def request_handoff(
             (reason, now, start + timeouts.claim_seconds, start + timeouts.give_up_seconds, now, conversation_id),
         )
         if cursor.rowcount != 1:
-            return TransitionResult(_load_in(cursor, conversation_id), changed=False)
+            return TransitionResult(existing_conversation(cursor, conversation_id), changed=False)
         cursor.execute(
             "INSERT INTO handoff_requests (conversation_id, reason, requested_at) VALUES (?, ?, ?)",
             (conversation_id, reason, now),
@@ -267,7 +259,7 @@ def _postpone(
             )
         if cursor.rowcount != 1 or status != "waiting":
             return None
-        return DueTimer(TimerKind.CLOSED, _load_in(cursor, conversation_id))
+        return DueTimer(TimerKind.CLOSED, existing_conversation(cursor, conversation_id))
 
 
 def _take_timer(
@@ -299,7 +291,7 @@ def _take_timer(
         if kind is TimerKind.GIVE_UP:
             close_open_request(cursor, conversation_id, "gave_up", now)
             return DueTimer(kind, publish_conversation(cursor, conversation_id))
-        return DueTimer(kind, _load_in(cursor, conversation_id))
+        return DueTimer(kind, existing_conversation(cursor, conversation_id))
 
 
 def timeouts_from(settings: Settings) -> HandoffTimeouts:

@@ -97,11 +97,17 @@ def find_conversation(cursor: Cursor, conversation_id: str) -> Optional[Conversa
     return conversation_from_row(row) if row else None
 
 
-def publish_conversation(cursor: Cursor, conversation_id: str) -> Conversation:
-    """Stream `conversation.updated` with the conversation as it is now in the caller's transaction; returns it."""
+def existing_conversation(cursor: Cursor, conversation_id: str) -> Conversation:
+    """The conversation the caller's transaction has just read or changed; LookupError if there is none."""
     conversation = find_conversation(cursor, conversation_id)
     if conversation is None:
-        raise LookupError(f"no conversation {conversation_id!r} to publish")
+        raise LookupError(f"no conversation {conversation_id!r}")
+    return conversation
+
+
+def publish_conversation(cursor: Cursor, conversation_id: str) -> Conversation:
+    """Stream `conversation.updated` with the conversation as it is now in the caller's transaction; returns it."""
+    conversation = existing_conversation(cursor, conversation_id)
     stream_events.publish(cursor, stream_events.CONVERSATION_UPDATED, conversation.to_json(), conversation_id)
     return conversation
 
