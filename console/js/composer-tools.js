@@ -5,11 +5,16 @@ import { api } from "./api.js";
 
 const SHORTCUT = /^\/([a-z0-9_-]*)$/;
 
-/** The saved replies, fetched once per page. */
+/** The saved replies once fetched (null before), and the one request that fetches them. */
 let saved = null;
-async function savedReplies() {
-  if (saved === null) saved = (await api("GET", "/canned-responses")).canned_responses;
-  return saved;
+let fetching = null;
+function savedReplies() {
+  fetching ??= api("GET", "/canned-responses").then((answer) => (saved = answer.canned_responses))
+    .catch((error) => {
+      fetching = null; // the next keystroke asks again
+      throw error;
+    });
+  return fetching;
 }
 
 /** The text of `reply` in the conversation's language (the default language's otherwise). */
@@ -29,13 +34,16 @@ export function setUpComposerTools({ form, box, suggest, note, list, current, te
     box.focus();
   };
 
+  // Every keystroke calls this; the choices come from the box's text once the replies are known,
+  // so a keystroke answered late never shows the choices of an older text.
   const showChoices = async () => {
+    if (SHORTCUT.test(box.value.trim())) await savedReplies();
     const typed = SHORTCUT.exec(box.value.trim());
     if (!typed) {
       list.hidden = true;
       return;
     }
-    const replies = (await savedReplies()).filter((reply) => reply.shortcut.startsWith(typed[1]));
+    const replies = saved.filter((reply) => reply.shortcut.startsWith(typed[1]));
     list.replaceChildren(...replies.map((reply) => {
       const item = document.createElement("li");
       const button = document.createElement("button");

@@ -134,3 +134,44 @@ def test_dates_tabs_and_search_in_the_browser(pages):
         "today": True, "older": True, "lastYear": True, "tabs": [False, True, True], "othersMine": False,
         "search": [True, True, True, False],
     }
+
+
+SHORTCUT_RACE_SCRIPT = """
+const done = arguments[arguments.length - 1];
+(async () => {
+  const { setUpComposerTools } = await import('/console/js/composer-tools.js');
+  const realFetch = window.fetch;
+  let asked = 0, pending = 0;
+  window.fetch = async (url, init) => {  // the first request answered last, as a loaded server may
+    if (!String(url).endsWith('/canned-responses')) return realFetch(url, init);
+    const delay = Math.max(0, 3 - asked++) * 200;
+    pending++;
+    try {
+      const answer = await realFetch(url, init);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      return answer;
+    } finally {
+      pending--;
+    }
+  };
+  const make = (tag) => document.body.appendChild(document.createElement(tag));
+  const form = make('form'), box = form.appendChild(document.createElement('textarea')), list = make('ul');
+  list.hidden = true;
+  setUpComposerTools({form, box, suggest: make('button'), note: make('button'), list,
+                      current: () => null, tell: (text) => done({error: text}), onNote: () => {}});
+  for (const text of ['/', '/h', '/ho', '/hou']) {
+    box.value = text;
+    box.dispatchEvent(new Event('input'));
+  }
+  while (pending > 0 || list.hidden) await new Promise((resolve) => setTimeout(resolve, 20));
+  await new Promise((resolve) => setTimeout(resolve, 300));  // a late answer, if any, would land here
+  window.fetch = realFetch;
+  done({asked, choices: [...list.querySelectorAll('button')].map((b) => b.textContent)});
+})().catch((error) => done({error: String(error)}));
+"""
+
+
+def test_shortcut_choices_follow_the_last_keystroke(pages):
+    """Four keystrokes before the saved replies arrive: one request, and the choices of the text typed last."""
+    _, inbox = pages
+    assert inbox.focus().execute_async_script(SHORTCUT_RACE_SCRIPT) == {"asked": 1, "choices": ["/hours"]}
