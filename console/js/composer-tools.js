@@ -81,6 +81,7 @@ export function setUpComposerTools({ form, box, suggest, note, list, current, te
     suggest.setAttribute("aria-busy", "true");
     try {
       const draft = await api("POST", `/conversations/${encodeURIComponent(conversation.id)}/suggestion`);
+      if (current()?.id !== conversation.id) return; // another customer is open now: never their composer
       box.value = draft.text;
       box.focus();
     } catch (error) {
@@ -98,6 +99,7 @@ export function setUpComposerTools({ form, box, suggest, note, list, current, te
     note.disabled = true;
     try {
       const stored = await api("POST", `/conversations/${encodeURIComponent(conversation.id)}/notes`, { text });
+      if (current()?.id !== conversation.id) return; // kept; shown when its conversation is opened again
       onNote(stored.message);
       box.value = "";
       box.focus();

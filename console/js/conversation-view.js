@@ -119,8 +119,10 @@ export function setUpConversationView({ state, historyView, unread, onListChange
     const text = box.value.trim();
     if (!text) return;
     const button = $("reply-form").querySelector("button[type=submit]");
+    const id = state.selectedId;
     await act(button, async () => {
-      const answer = await attendantApi.reply(state.selectedId, text);
+      const answer = await attendantApi.reply(id, text);
+      if (state.selectedId !== id) return; // sent; another conversation is open now
       historyView.upsert(answer.message || { id: answer.id, sender: "attendant", text, status: "pending" });
       box.value = "";
       box.focus();

@@ -106,6 +106,7 @@ export function setUpLifecycle({ windowState, badge, resolveButton, replyForm, f
     button.disabled = true;
     try {
       const answer = await calls.send(conversation.id, { name: template.name, language: template.language, parameters: values() });
+      if (current()?.id !== conversation.id) return; // sent; another conversation is open now
       onSent(answer.message);
       fields.querySelectorAll("input").forEach((input) => { input.value = ""; });
       showPreview();

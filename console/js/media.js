@@ -156,6 +156,7 @@ export function setUpAttachments({ tools, box, current, tell, onSent }) {
     button.setAttribute("aria-busy", "true");
     try {
       const answer = await sendMedia(conversation.id, file, box.value.trim());
+      if (current()?.id !== conversation.id) return; // sent; another conversation's composer is left alone
       box.value = "";
       onSent(answer.message);
     } catch (error) {

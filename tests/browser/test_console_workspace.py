@@ -175,3 +175,35 @@ def test_shortcut_choices_follow_the_last_keystroke(pages):
     """Four keystrokes before the saved replies arrive: one request, and the choices of the text typed last."""
     _, inbox = pages
     assert inbox.focus().execute_async_script(SHORTCUT_RACE_SCRIPT) == {"asked": 1, "choices": ["/hours"]}
+
+
+DRAFT_AFTER_SWITCH_SCRIPT = """
+const done = arguments[arguments.length - 1];
+(async () => {
+  const { setUpComposerTools } = await import('/console/js/composer-tools.js');
+  const realFetch = window.fetch;
+  let open = {id: '5511'}, answered;
+  const drafted = new Promise((resolve) => { answered = resolve; });
+  window.fetch = async (url) => {  // the draft for 5511 arrives after the attendant opened 5522
+    open = {id: '5522'};
+    setTimeout(answered, 0);
+    return new Response(JSON.stringify({text: 'Olá, cliente 5511'}), {status: 200});
+  };
+  const make = (tag) => document.body.appendChild(document.createElement(tag));
+  const form = make('form'), box = form.appendChild(document.createElement('textarea')), suggest = make('button');
+  box.value = 'typed for 5522';
+  setUpComposerTools({form, box, suggest, note: make('button'), list: make('ul'),
+                      current: () => open, tell: (text) => done({error: text}), onNote: () => {}});
+  suggest.click();
+  await drafted;
+  while (suggest.disabled) await new Promise((resolve) => setTimeout(resolve, 20));
+  window.fetch = realFetch;
+  done({box: box.value});
+})().catch((error) => done({error: String(error)}));
+"""
+
+
+def test_a_draft_never_lands_in_another_customers_composer(pages):
+    """Suggest for one customer, open another before the draft comes: the open composer keeps its text."""
+    _, inbox = pages
+    assert inbox.focus().execute_async_script(DRAFT_AFTER_SWITCH_SCRIPT) == {"box": "typed for 5522"}
