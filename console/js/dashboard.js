@@ -50,11 +50,16 @@ function show(stats) {
   });
 }
 
+let latest = 0; // the number of the newest request: an older one answered late is not shown over it
+
 async function load() {
+  const asked = ++latest;
   $("dashboard-error").textContent = "";
   try {
-    show(await api("GET", `/stats?days=${encodeURIComponent($("days").value)}`));
+    const stats = await api("GET", `/stats?days=${encodeURIComponent($("days").value)}`);
+    if (asked === latest) show(stats);
   } catch (error) {
+    if (asked !== latest) return;
     $("dashboard-error").textContent = error.status === 401
       ? "Sign in on the inbox page first (your token was refused or has expired)."
       : error.message;
