@@ -201,8 +201,9 @@ class WhatsAppInput(InputChannel):
         if not ours:
             return delivery
         kept = tuple(m for m in delivery.messages if not m.phone_number_id or m.phone_number_id == ours)
-        if len(kept) != len(delivery.messages):
-            logger.info("whatsapp.delivery.other_number", extra={"ignored": len(delivery.messages) - len(kept)})
+        if len(kept) == len(delivery.messages):
+            return delivery
+        logger.info("whatsapp.delivery.other_number", extra={"ignored": len(delivery.messages) - len(kept)})
         return dataclasses.replace(delivery, messages=kept)
 
     async def _store(self, delivery: WebhookDelivery, received_at: float, started: float) -> HTTPResponse:

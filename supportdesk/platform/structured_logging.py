@@ -130,4 +130,5 @@ def configure_process_logging(level: str = "INFO", log_format: str = "json") -> 
     configure_logging_and_warnings(logging.getLevelName(level), filter_repeated_logs=False)  # our events repeat by design
     configure_structlog(logging.getLevelName(level))  # into the root's handler (it exists, so no basicConfig)
     logging.captureWarnings(True)  # Rasa's setup adds no handler: the one `configure_logging` filtered serves all
+    logging._srcfile = None  # no line prints the caller's file and line: not looked up per record (logging HOWTO, Optimization)
     write_logs_on_one_thread()
